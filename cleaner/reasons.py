@@ -1,0 +1,54 @@
+"""Rejection reasons: the stable vocabulary of ``newsflow.rejected``.
+
+The values are a contract with every consumer of the rejected topic: add new
+members, never rename or remove one. Each value is ``<stage>.<reason>``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cleaner.records import EncodingInfo
+
+
+class Stage(StrEnum):
+    FETCH = "fetch"
+    DECODE = "decode"
+    EXTRACT = "extract"
+    QUALITY = "quality"
+
+
+class Reason(StrEnum):
+    # decode
+    EMPTY_BODY = "decode.empty_body"
+    TOO_LARGE = "decode.too_large"
+    BINARY = "decode.binary"
+    NOT_HTML = "decode.not_html"
+    HOPELESS_MOJIBAKE = "decode.hopeless_mojibake"
+    # extract
+    NO_BODY = "extract.no_body"
+    PARSE_ERROR = "extract.parse_error"
+    # quality
+    EMPTY = "quality.empty"
+    TOO_SHORT = "quality.too_short"
+    NOT_CHINESE = "quality.not_chinese"
+    RESIDUAL_MOJIBAKE = "quality.residual_mojibake"
+    SPAM = "quality.spam"
+    # anything the stages did not foresee; the detail carries the exception
+    INTERNAL_ERROR = "extract.internal_error"
+
+    @property
+    def stage(self) -> Stage:
+        return Stage(self.value.split(".", 1)[0])
+
+
+class Reject(Exception):
+    """Raised by a stage to turn the page into a :class:`Rejection`."""
+
+    def __init__(self, reason: Reason, detail: str, encoding: EncodingInfo | None = None) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.encoding = encoding  # set when the bytes were decoded before the rejection

@@ -1,0 +1,58 @@
+"""Cleaner settings: one frozen object, resolved once and passed down.
+
+These dataclass defaults are the cleaner's defaults; the application layer
+overrides them from ``config/`` files, the environment and flags, and hands
+the result to :func:`cleaner.clean_page`. Vary a setting with
+``dataclasses.replace``; never mutate a shared one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+TargetScript = Literal["zh-Hans", "zh-Hant", "keep"]
+TARGET_SCRIPTS: tuple[str, ...] = ("zh-Hans", "zh-Hant", "keep")
+
+
+@dataclass(frozen=True, slots=True)
+class CleanerSettings:
+    #: output script of text and fields: simplified, traditional, or as found
+    target_script: TargetScript = "zh-Hans"
+    #: pages larger than this are rejected before parsing (bytes)
+    max_body_bytes: int = 5_000_000
+    #: fewer CJK characters than this in the cleaned text is ``quality.too_short``
+    min_text_chars: int = 80
+    #: share of CJK among letters below which a page is ``quality.not_chinese``
+    min_cjk_ratio: float = 0.3
+    #: share of U+FFFD after decoding above which decoding is hopeless
+    max_replacement_ratio: float = 0.02
+    #: residual mojibake share of CJK characters above which a page is rejected
+    max_mojibake_ratio: float = 0.05
+    #: share of spam lines above which a page is ``quality.spam``
+    max_spam_ratio: float = 0.3
+    #: a repair candidate must beat the original by this many nats per character
+    repair_margin: float = 1.5
+    #: keep ``text_original`` when script conversion changed the text
+    keep_original: bool = True
+    #: fall back to trafilatura when no CMS container hint matches
+    use_trafilatura: bool = True
+
+    def __post_init__(self) -> None:
+        if self.target_script not in TARGET_SCRIPTS:
+            raise ValueError(f"target_script must be one of {', '.join(TARGET_SCRIPTS)}, not {self.target_script!r}")
+        for name in ("min_cjk_ratio", "max_replacement_ratio", "max_mojibake_ratio", "max_spam_ratio"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
+        if self.max_body_bytes <= 0 or self.min_text_chars < 0:
+            raise ValueError("max_body_bytes must be positive and min_text_chars not negative")
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> CleanerSettings:
+        """Build from a mapping (a config section); unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown cleaner setting(s): {', '.join(unknown)}")
+        return cls(**values)

@@ -1,0 +1,1 @@
+"""Default settings and per-site YAML files, shipped as package data."""

@@ -1,0 +1,1 @@
+"""Scrapy project for config-driven news crawling (built by the crawler issue)."""

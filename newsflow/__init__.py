@@ -1,0 +1,1 @@
+"""The newsflow application layer: CLI and long-running service."""

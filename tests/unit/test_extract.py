@@ -1,0 +1,51 @@
+"""Extraction cascade: container hints, then trafilatura, then Chinese text density."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from cleaner import Article, CleanerSettings, clean_page
+from tests.conftest import SEEDS, char_f1
+
+EXPECTED = json.loads((SEEDS / "expected" / "004_f2452ddb75c7bb69.json").read_text(encoding="utf-8"))
+PARAGRAPHS = EXPECTED["text"].split("\n")[:5]
+SIDEBAR = "".join(f"<li><a href='/n{i}.html'>市政府召开第{i}次常务会议研究部署近期重点工作</a></li>" for i in range(40))
+
+
+def plain_page() -> bytes:
+    """No CMS container class anywhere: the body sits in anonymous divs beside a long link list."""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (
+        f"<html><head><meta charset='utf-8'><title>{EXPECTED['title']}_七台河市人民政府</title></head><body>"
+        f"<div class='nav'><a href='/'>首页</a> <a href='/x'>政务公开</a></div>"
+        f"<div class='left'><ul>{SIDEBAR}</ul></div>"
+        f"<div class='main'><h1>{EXPECTED['title']}</h1>"
+        "<div class='info'>发布时间：2020-02-03 09:12 来源：九三学社七台河市委</div>"
+        f"<div class='txt'>{body}</div></div>"
+        f"<div class='foot'>版权所有：七台河市人民政府 网站标识码2309000001 黑ICP备05002541号</div></body></html>"
+    )
+    return html.encode("utf-8")
+
+
+def check(result: object, source: str) -> None:
+    assert isinstance(result, Article), result
+    assert result.title == EXPECTED["title"]
+    assert result.published_at == "2020-02-03T09:12:00+08:00"
+    assert result.source == "九三学社七台河市委"
+    assert result.field_sources["body"] == source
+    assert char_f1(result.text, "\n".join(PARAGRAPHS)) >= 0.95
+
+
+def test_trafilatura_takes_pages_without_container_hints() -> None:
+    check(clean_page(plain_page(), url="http://www.qth.gov.cn/a.html", settings=CleanerSettings()), "trafilatura")
+
+
+def test_density_fallback_without_trafilatura() -> None:
+    settings = replace(CleanerSettings(), use_trafilatura=False)
+    check(clean_page(plain_page(), url="http://www.qth.gov.cn/a.html", settings=settings), "density")
+
+
+def test_container_hint_wins_when_present() -> None:
+    page = plain_page().replace(b"class='txt'", b"class='TRS_Editor'")
+    check(clean_page(page, url="http://www.qth.gov.cn/a.html", settings=CleanerSettings()), "hint:TRS_Editor")

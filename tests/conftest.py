@@ -1,12 +1,12 @@
-"""Shared test helpers: where the seeds live, character-level F1, default settings."""
+"""Shared test helpers: where the seeds live, default settings; char_f1 is the benchmarks' metric."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from bench.common import char_f1
 from cleaner import CleanerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,17 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 SEEDS = SHARED_SEEDS if (SHARED_SEEDS / "expected").is_dir() else ROOT / "tests" / "data" / "seeds"
 CMS_FIXTURES = ROOT / "tests" / "fixtures" / "cms"
-
-
-def char_f1(got: str, expected: str) -> float:
-    """Character-level F1 (multiset overlap), ignoring whitespace."""
-    a = Counter(c for c in got if not c.isspace())
-    b = Counter(c for c in expected if not c.isspace())
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(a.values()), common / sum(b.values())
-    return 2 * precision * recall / (precision + recall)
+__all__ = ["CMS_FIXTURES", "ROOT", "SEEDS", "char_f1"]
 
 
 @pytest.fixture(scope="session")

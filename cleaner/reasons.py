@@ -21,6 +21,11 @@ class Stage(StrEnum):
 
 
 class Reason(StrEnum):
+    # fetch: decided by the cleaning worker from the raw record, before the cleaner runs
+    HTTP_STATUS = "fetch.http_status"
+    GONE = "fetch.gone"
+    MALFORMED_RECORD = "fetch.malformed_record"
+    RECORD_TOO_LARGE = "fetch.record_too_large"
     # decode
     EMPTY_BODY = "decode.empty_body"
     TOO_LARGE = "decode.too_large"

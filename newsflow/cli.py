@@ -15,7 +15,8 @@ import click
 
 from cleaner import Article, CleanerSettings, Rejection, clean_page, clean_text
 from cleaner.settings import TARGET_SCRIPTS
-from newsflow.settings import SettingsError, cleaner_settings
+from newsflow.options import config_option, load_cleaner
+from newsflow.stream_cli import COMMANDS
 
 INPUT_SUFFIXES = (".html", ".htm", ".txt")
 PROGRESS_MIN = 20  # show progress for at least this many inputs
@@ -66,27 +67,18 @@ def main() -> None:
     """newsflow: crawl, clean and stream Chinese local-government news."""
 
 
-def _settings(config: Path | None, script: str | None) -> CleanerSettings:
-    try:
-        return cleaner_settings(config, target_script=script)
-    except SettingsError as error:
-        raise click.ClickException(f"{error}. Fix the setting and run again.") from error
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--pretty", is_flag=True, help="Indent the JSON for people instead of one object per line.")
 @click.option("--script", type=click.Choice(TARGET_SCRIPTS), help="Output script (default zh-Hans).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
-@click.option(
-    "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file with a [cleaner] table."
-)
+@config_option
 def clean(paths: tuple[Path, ...], pretty: bool, script: str | None, jobs: int, config: Path | None) -> None:
     """Clean pages (.html/.htm, read as bytes) or extracted text (.txt); folders are searched.
 
     Prints one JSON object per input, article or rejection, each with its input path.
     """
-    settings = _settings(config, script)
+    settings = load_cleaner(config, target_script=script)
     inputs = collect_inputs(paths)
     if not inputs:
         raise click.ClickException("no .html, .htm or .txt files in the given paths.")
@@ -101,7 +93,7 @@ def clean(paths: tuple[Path, ...], pretty: bool, script: str | None, jobs: int, 
 @click.option("--script", type=click.Choice(TARGET_SCRIPTS), help="Output script (default zh-Hans).")
 def demo(script: str | None) -> None:
     """Clean the bundled sample pages and print a summary (no network, no Kafka)."""
-    settings = _settings(None, script)
+    settings = load_cleaner(None, target_script=script)
     samples = resources.files("newsflow").joinpath("samples")
     paths = sorted(Path(str(p)) for p in samples.iterdir() if Path(str(p)).suffix in INPUT_SUFFIXES)
     start = time.perf_counter()
@@ -121,6 +113,10 @@ def demo(script: str | None) -> None:
         shown = {k: sample[k] for k in ("title", "subtitle", "published_at", "authors", "source", "editor", "keywords")}
         shown["text"] = str(sample["text"])[:200] + "…"
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+
+
+for command in COMMANDS:
+    main.add_command(command)
 
 
 if __name__ == "__main__":

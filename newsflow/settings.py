@@ -1,7 +1,10 @@
 """Resolve settings once at start-up: defaults < config file < environment < flags.
 
-Only this module reads the environment. The result is a frozen
-:class:`~cleaner.settings.CleanerSettings` handed down explicitly.
+Only this module reads the environment. Each section of the TOML file
+(``[cleaner]``, ``[streams]``) and each environment prefix
+(``NEWSFLOW_CLEANER_``, ``NEWSFLOW_STREAMS_``) fills one frozen dataclass
+(:class:`~cleaner.settings.CleanerSettings`, :class:`~sinks.settings.StreamSettings`)
+that is handed down explicitly. The dataclass defaults are the defaults.
 """
 
 from __future__ import annotations
@@ -11,20 +14,24 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cleaner.settings import CleanerSettings
+from sinks.settings import StreamSettings
 
 ENV_PREFIX = "NEWSFLOW_CLEANER_"
+STREAMS_ENV_PREFIX = "NEWSFLOW_STREAMS_"
+
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
     """A setting could not be read; the message names the file or variable."""
 
 
-def _coerce(name: str, raw: str) -> Any:
-    kind = {f.name: f.type for f in fields(CleanerSettings)}[name]
-    kind = str(kind)
+def _coerce(kind: str, raw: str) -> Any:
+    if "None" in kind and raw.strip() == "":
+        return None
     if "bool" in kind:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if "int" in kind:
@@ -34,27 +41,50 @@ def _coerce(name: str, raw: str) -> Any:
     return raw
 
 
-def cleaner_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> CleanerSettings:
-    values: dict[str, Any] = {}
-    if config is not None:
-        try:
-            data = tomllib.loads(config.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise SettingsError(f"cannot read {config}: {error}") from error
-        values.update(data.get("cleaner", {}))
+def read_config(config: Path | None) -> dict[str, Any]:
+    if config is None:
+        return {}
+    try:
+        return tomllib.loads(config.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"cannot read {config}: {error}") from error
+
+
+def resolve(
+    cls: type[T],
+    *,
+    section: str,
+    prefix: str,
+    config: Path | None,
+    env: Mapping[str, str] | None,
+    flags: Mapping[str, Any],
+) -> T:
+    """One settings object from its file section, its environment variables and flags, in that order."""
+    kinds = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
+    values: dict[str, Any] = dict(read_config(config).get(section, {}))
+    unknown = sorted(set(values) - set(kinds))
+    if unknown:
+        raise SettingsError(f"{config}: unknown [{section}] setting(s): {', '.join(unknown)}")
     env = os.environ if env is None else env
-    known = {f.name for f in fields(CleanerSettings)}
     for key, raw in env.items():
-        if key.startswith(ENV_PREFIX):
-            name = key[len(ENV_PREFIX) :].lower()
-            if name not in known:
+        if key.startswith(prefix):
+            name = key[len(prefix) :].lower()
+            if name not in kinds:
                 raise SettingsError(f"unknown setting in environment variable {key}")
             try:
-                values[name] = _coerce(name, raw)
+                values[name] = _coerce(kinds[name], raw)
             except ValueError as error:
                 raise SettingsError(f"{key}={raw!r}: {error}") from error
     values.update({k: v for k, v in flags.items() if v is not None})
     try:
-        return CleanerSettings.from_mapping(values)
+        return cls(**values)
     except (TypeError, ValueError) as error:
         raise SettingsError(str(error)) from error
+
+
+def cleaner_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> CleanerSettings:
+    return resolve(CleanerSettings, section="cleaner", prefix=ENV_PREFIX, config=config, env=env, flags=flags)
+
+
+def stream_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> StreamSettings:
+    return resolve(StreamSettings, section="streams", prefix=STREAMS_ENV_PREFIX, config=config, env=env, flags=flags)

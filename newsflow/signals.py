@@ -1,0 +1,34 @@
+"""SIGTERM and SIGINT end the loop, not the process: they set a stop event the loops check."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """Within the block, SIGTERM/SIGINT set the yielded event; a second signal is left to the default."""
+    stop = threading.Event()
+    previous: dict[int, object] = {}
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        log.warning("%s received: finishing the current batch, then stopping", signal.Signals(signum).name)
+        stop.set()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, handle)
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]

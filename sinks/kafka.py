@@ -1,0 +1,310 @@
+"""The Kafka backend (kafka-python 3.x) behind :class:`~sinks.log.Log`.
+
+Producer: idempotent, ``acks="all"``, compressed, bounded retries; ``flush``
+checks every send's future and raises :class:`~sinks.log.DeliveryError` with
+the records that were not acknowledged, so nothing is committed past them.
+Records larger than ``max_message_bytes`` raise
+:class:`~sinks.log.RecordTooLarge` before they are sent; topics are created
+with ``max.message.bytes`` to match, so the broker accepts what the client does.
+
+Consumer: auto-commit off; ``commit`` takes the next offsets to read. Polls
+with ``timeout_ms=0`` and sleeps briefly when empty, because some
+Kafka-protocol brokers answer fetches at once instead of waiting
+``fetch_max_wait_ms``; with Apache Kafka this only adds up to 50 ms of latency.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaTopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError, for_code
+from kafka.structs import OffsetAndMetadata
+
+from sinks.log import (
+    COMMITTED,
+    CommitFailed,
+    DeliveryError,
+    LogError,
+    Message,
+    Offsets,
+    Record,
+    RecordTooLarge,
+    Start,
+    TopicPartition,
+    TopicSpec,
+)
+from sinks.settings import StreamSettings
+
+IDLE_SLEEP = 0.05
+RECORD_OVERHEAD = 512  # batch and record headers a broker counts on top of key, value and headers
+
+
+def topic_configs(spec: TopicSpec) -> dict[str, str]:
+    configs = {"cleanup.policy": "compact" if spec.compacted else "delete"}
+    configs["retention.ms"] = str(spec.retention_ms if spec.retention_ms is not None else -1)
+    if spec.max_message_bytes:
+        configs["max.message.bytes"] = str(spec.max_message_bytes + RECORD_OVERHEAD)
+    return configs
+
+
+class KafkaLog:
+    """A :class:`~sinks.log.Log` on a Kafka cluster."""
+
+    def __init__(self, settings: StreamSettings) -> None:
+        if not settings.bootstrap_servers:
+            raise LogError("the Kafka backend needs bootstrap_servers")
+        self.settings = settings
+        self.bootstrap = settings.bootstrap_servers.split(",")
+        self._admin: KafkaAdminClient | None = None
+        self._meta: KafkaConsumer | None = None
+
+    def _common(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "client_id": s.client_id,
+            "request_timeout_ms": s.request_timeout_ms,
+        }
+
+    def admin(self) -> KafkaAdminClient:
+        if self._admin is None:
+            try:
+                self._admin = KafkaAdminClient(**self._common())
+            except KafkaError as error:
+                raise LogError(f"cannot reach Kafka at {self.settings.bootstrap_servers}: {error}") from error
+        return self._admin
+
+    def _metadata_consumer(self) -> KafkaConsumer:
+        if self._meta is None:
+            self._meta = KafkaConsumer(**self._common(), enable_auto_commit=False)
+        return self._meta
+
+    # -- topics --------------------------------------------------------------------------
+    def create_topics(self, specs: Sequence[TopicSpec]) -> None:
+        existing = self.topics()
+        wanted = {
+            spec.name: {
+                "num_partitions": spec.partitions,
+                "replication_factor": self.settings.replication_factor,
+                "configs": topic_configs(spec),
+            }
+            for spec in specs
+            if spec.name not in existing
+        }
+        if not wanted:
+            return
+        try:
+            result = self.admin().create_topics(wanted, raise_errors=False, wait_for_metadata=True)
+        except KafkaError as error:
+            raise LogError(f"creating topics {', '.join(wanted)} failed: {error}") from error
+        for topic in result["topics"]:
+            error = for_code(topic["error_code"])
+            if topic["error_code"] and error is not TopicAlreadyExistsError:
+                raise LogError(f"creating topic {topic['name']} failed: {error.__name__} {topic.get('error_message')}")
+
+    def topics(self) -> set[str]:
+        try:
+            return set(self.admin().list_topics())
+        except KafkaError as error:
+            raise LogError(f"cannot list topics at {self.settings.bootstrap_servers}: {error}") from error
+
+    def partitions(self, topic: str) -> int:
+        found = self._metadata_consumer().partitions_for_topic(topic)
+        if not found:
+            raise LogError(f"no topic {topic!r} at {self.settings.bootstrap_servers}; create it first")
+        return len(found)
+
+    def _tps(self, topic: str) -> list[KafkaTopicPartition]:
+        return [KafkaTopicPartition(topic, p) for p in range(self.partitions(topic))]
+
+    # -- offsets -------------------------------------------------------------------------
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        return {tp.partition: o for tp, o in self._metadata_consumer().end_offsets(self._tps(topic)).items()}
+
+    def beginning_offsets(self, topic: str) -> dict[int, int]:
+        return {tp.partition: o for tp, o in self._metadata_consumer().beginning_offsets(self._tps(topic)).items()}
+
+    def offsets_for_time(self, topic: str, timestamp_ms: int) -> dict[int, int]:
+        tps = self._tps(topic)
+        found = self._metadata_consumer().offsets_for_times(dict.fromkeys(tps, timestamp_ms))
+        ends = self.end_offsets(topic)
+        return {tp.partition: (found[tp].offset if found.get(tp) else ends[tp.partition]) for tp in tps}
+
+    def committed(self, group: str, topic: str) -> dict[int, int]:
+        offsets = self.admin().list_group_offsets({group: None}).get(group, {})
+        return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
+
+    # -- clients -------------------------------------------------------------------------
+    def producer(self) -> KafkaLogProducer:
+        return KafkaLogProducer(self.settings)
+
+    def consumer(
+        self, topics: Sequence[str], *, group: str | None = None, start: Start = COMMITTED
+    ) -> KafkaLogConsumer:
+        return KafkaLogConsumer(self, topics, group=group, start=start)
+
+    def close(self) -> None:
+        for client in (self._admin, self._meta):
+            if client is not None:
+                client.close()
+        self._admin = self._meta = None
+
+    def __enter__(self) -> KafkaLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class KafkaLogProducer:
+    """Sends with futures; ``flush`` raises :class:`DeliveryError` listing what was not acknowledged."""
+
+    def __init__(self, settings: StreamSettings) -> None:
+        self.limit = settings.max_message_bytes
+        self.flush_timeout = (settings.delivery_timeout_ms + settings.request_timeout_ms) / 1000
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=settings.bootstrap_servers.split(",") if settings.bootstrap_servers else [],
+                client_id=settings.client_id,
+                acks="all",
+                enable_idempotence=True,
+                compression_type=None if settings.compression == "none" else settings.compression,
+                retries=settings.retries,
+                request_timeout_ms=settings.request_timeout_ms,
+                delivery_timeout_ms=settings.delivery_timeout_ms,
+                max_block_ms=settings.max_block_ms,
+                max_request_size=settings.max_message_bytes + RECORD_OVERHEAD,
+                linger_ms=5,
+            )
+        except KafkaError as error:
+            raise DeliveryError(f"cannot reach Kafka at {settings.bootstrap_servers}: {error}", ()) from error
+        self._sent: list[tuple[Record, Any]] = []
+        self._failed: list[tuple[Record, BaseException]] = []
+
+    def send(self, record: Record) -> None:
+        if record.size > self.limit:
+            raise RecordTooLarge(record.size, self.limit)
+        try:
+            future = self._producer.send(
+                record.topic,
+                key=record.key,
+                value=record.value,
+                headers=list(record.headers),
+                timestamp_ms=record.timestamp_ms,
+            )
+        except KafkaError as error:  # no metadata within max_block_ms, buffer full, …
+            self._failed.append((record, error))
+            return
+        self._sent.append((record, future))
+
+    def flush(self, timeout: float | None = None) -> None:
+        try:
+            self._producer.flush(timeout=self.flush_timeout if timeout is None else timeout)
+        except KafkaError as error:
+            self._failed.extend((record, error) for record, future in self._sent if not future.succeeded())
+            self._sent = [(record, future) for record, future in self._sent if future.succeeded()]
+        failed = self._failed + [(r, f.exception) for r, f in self._sent if f.failed()]
+        self._sent, self._failed = [], []
+        if failed:
+            first = failed[0][1]
+            raise DeliveryError(
+                f"{len(failed)} record(s) not acknowledged by Kafka: {type(first).__name__}: {first}",
+                [record for record, _ in failed],
+            )
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._producer.close(timeout=timeout)
+
+
+class _SeekOnAssign(ConsumerRebalanceListener):
+    """Applies an explicit start position to each partition the group hands over."""
+
+    def __init__(self, consumer: KafkaLogConsumer) -> None:
+        self.consumer = consumer
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.consumer.apply_start(list(assigned))
+
+
+class KafkaLogConsumer:
+    def __init__(self, log: KafkaLog, topics: Sequence[str], *, group: str | None, start: Start) -> None:
+        s = log.settings
+        self.log = log
+        self.group = group
+        self.start = start
+        reset = "latest" if start.kind == "latest" else "earliest"
+        self._consumer = KafkaConsumer(
+            **log._common(),
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset=reset,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=s.heartbeat_interval_ms,
+            max_poll_interval_ms=s.max_poll_interval_ms,
+            max_partition_fetch_bytes=s.max_message_bytes + RECORD_OVERHEAD,
+            fetch_max_bytes=max(s.max_message_bytes * 2, 50 * 1024 * 1024),
+            receive_message_max_bytes=max(s.max_message_bytes * 4, 256 * 1024 * 1024),
+        )
+        if group is None:
+            tps = [tp for topic in topics for tp in log._tps(topic)]
+            self._consumer.assign(tps)
+            self.apply_start(tps)
+        else:
+            listener = _SeekOnAssign(self) if start.kind != "committed" else None
+            self._consumer.subscribe(topics=list(topics), listener=listener)
+
+    def apply_start(self, tps: list[KafkaTopicPartition]) -> None:
+        kind, value = self.start.kind, self.start.value
+        if not tps or (kind == "committed" and self.group is not None):
+            return
+        if kind == "latest":
+            self._consumer.seek_to_end(*tps)
+        elif kind == "offset":
+            for tp in tps:
+                self._consumer.seek(tp, value)
+        elif kind == "time":
+            found = self._consumer.offsets_for_times(dict.fromkeys(tps, value))
+            ends = self._consumer.end_offsets(tps)
+            for tp in tps:
+                self._consumer.seek(tp, found[tp].offset if found.get(tp) else ends[tp])
+        else:
+            self._consumer.seek_to_beginning(*tps)
+
+    def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while True:
+            batches = self._consumer.poll(timeout_ms=0, max_records=max_records)
+            messages = [
+                Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()), r.timestamp)
+                for records in batches.values()
+                for r in records
+            ]
+            if messages or time.monotonic() >= deadline:
+                return messages
+            time.sleep(min(IDLE_SLEEP, max(0.0, deadline - time.monotonic())))
+
+    def commit(self, offsets: Offsets) -> None:
+        if self.group is None:
+            raise LogError("commit needs a consumer group")
+        try:
+            self._consumer.commit(
+                {KafkaTopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
+            )
+        except CommitFailedError as error:
+            raise CommitFailed(f"group {self.group}: {error}; those records will be read again") from error
+        except KafkaError as error:
+            raise CommitFailed(f"group {self.group}: commit failed ({type(error).__name__}: {error})") from error
+
+    def assignment(self) -> set[TopicPartition]:
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

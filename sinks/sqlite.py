@@ -1,0 +1,411 @@
+"""The embedded log: Kafka's topic, offset and group semantics in one SQLite file.
+
+The default when no Kafka is configured (``data/newsflow.db``). The file is in
+WAL mode, so any number of reader processes run beside one writer at a time;
+every append and commit is a transaction (``synchronous=FULL``), so what a
+flush or commit returned is on disk.
+
+Groups work across processes with partition *leases*: a member heartbeats on
+every poll and commit; the live members, sorted by id, split the partitions
+round-robin; a member takes a partition only when no live member holds it and
+gives up the ones that are no longer its share. A member that stops polling for
+``session_timeout_ms`` (a crash, a SIGKILL) is dropped and its partitions move
+on. A commit for a partition the member no longer holds raises
+:class:`~sinks.log.CommitFailed`, like Kafka's ``CommitFailedError``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from kafka.partitioner.default import murmur2
+
+from sinks.log import (
+    COMMITTED,
+    CommitFailed,
+    DeliveryError,
+    Headers,
+    LogError,
+    Message,
+    Offsets,
+    Record,
+    RecordTooLarge,
+    Start,
+    TopicPartition,
+    TopicSpec,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS topics (
+    name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, compacted INTEGER NOT NULL,
+    retention_ms INTEGER, max_message_bytes INTEGER);
+CREATE TABLE IF NOT EXISTS partitions (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL, key BLOB, value BLOB, headers TEXT NOT NULL,
+    PRIMARY KEY (topic, partition, offset));
+CREATE INDEX IF NOT EXISTS records_by_time ON records (topic, partition, timestamp);
+CREATE TABLE IF NOT EXISTS group_offsets (
+    grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+    PRIMARY KEY (grp, topic, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (
+    grp TEXT NOT NULL, member TEXT NOT NULL, heartbeat REAL NOT NULL, PRIMARY KEY (grp, member)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+    grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, member TEXT NOT NULL,
+    PRIMARY KEY (grp, topic, partition)) WITHOUT ROWID;
+"""
+
+
+def connect(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, fully synchronous."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``: one writer at a time, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def pack_headers(headers: Headers) -> str:
+    return json.dumps([[k, v.decode("latin-1")] for k, v in headers], ensure_ascii=False)
+
+
+def unpack_headers(text: str) -> Headers:
+    return tuple((k, v.encode("latin-1")) for k, v in json.loads(text))
+
+
+def partition_for(key: bytes | None, partitions: int) -> int:
+    """Kafka's default partitioner (murmur2 of the key), so a key lands alike on both backends."""
+    if key is None:
+        return random.randrange(partitions)
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class SqliteLog:
+    """A :class:`~sinks.log.Log` in one SQLite file."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_message_bytes: int = 10 * 1024 * 1024,
+        session_timeout_ms: int = 30_000,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        self.path = Path(path)
+        self.max_message_bytes = max_message_bytes
+        self.session_timeout_ms = session_timeout_ms
+        self.busy_timeout = busy_timeout
+        try:
+            self._conn = connect(self.path, timeout=busy_timeout)
+            self._conn.executescript(SCHEMA)
+        except sqlite3.Error as error:
+            raise LogError(f"cannot open the embedded log {self.path}: {error}") from error
+
+    def connection(self) -> sqlite3.Connection:
+        return connect(self.path, timeout=self.busy_timeout)
+
+    # -- topics --------------------------------------------------------------------------
+    def create_topics(self, specs: Sequence[TopicSpec]) -> None:
+        with transaction(self._conn) as conn:
+            for spec in specs:
+                if spec.partitions < 1:
+                    raise LogError(f"topic {spec.name}: partitions must be at least 1")
+                inserted = conn.execute(
+                    "INSERT OR IGNORE INTO topics VALUES (?, ?, ?, ?, ?)",
+                    (spec.name, spec.partitions, int(spec.compacted), spec.retention_ms, spec.max_message_bytes),
+                ).rowcount
+                if inserted:
+                    conn.executemany(
+                        "INSERT INTO partitions VALUES (?, ?, 0)", [(spec.name, p) for p in range(spec.partitions)]
+                    )
+
+    def topics(self) -> set[str]:
+        return {name for (name,) in self._conn.execute("SELECT name FROM topics")}
+
+    def spec(self, topic: str) -> TopicSpec:
+        row = self._conn.execute("SELECT * FROM topics WHERE name = ?", (topic,)).fetchone()
+        if row is None:
+            raise LogError(f"no topic {topic!r} in {self.path}; create it first (newsflow topics create)")
+        return TopicSpec(row[0], row[1], bool(row[2]), row[3], row[4])
+
+    def partitions(self, topic: str) -> int:
+        return self.spec(topic).partitions
+
+    # -- offsets -------------------------------------------------------------------------
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        self.spec(topic)
+        rows = self._conn.execute("SELECT partition, next_offset FROM partitions WHERE topic = ?", (topic,))
+        return dict(rows.fetchall())
+
+    def beginning_offsets(self, topic: str) -> dict[int, int]:
+        ends = self.end_offsets(topic)
+        first = self._conn.execute(
+            "SELECT partition, MIN(offset) FROM records WHERE topic = ? GROUP BY partition", (topic,)
+        ).fetchall()
+        return {**ends, **dict(first)}
+
+    def offsets_for_time(self, topic: str, timestamp_ms: int) -> dict[int, int]:
+        found = dict(
+            self._conn.execute(
+                "SELECT partition, MIN(offset) FROM records WHERE topic = ? AND timestamp >= ? GROUP BY partition",
+                (topic, timestamp_ms),
+            ).fetchall()
+        )
+        return {p: found.get(p, end) for p, end in self.end_offsets(topic).items()}
+
+    def committed(self, group: str, topic: str) -> dict[int, int]:
+        rows = self._conn.execute(
+            "SELECT partition, next_offset FROM group_offsets WHERE grp = ? AND topic = ?", (group, topic)
+        )
+        return dict(rows.fetchall())
+
+    # -- clients -------------------------------------------------------------------------
+    def producer(self) -> SqliteProducer:
+        return SqliteProducer(self)
+
+    def consumer(self, topics: Sequence[str], *, group: str | None = None, start: Start = COMMITTED) -> SqliteConsumer:
+        return SqliteConsumer(self, topics, group=group, start=start)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> SqliteLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SqliteProducer:
+    """Buffers records; ``flush`` appends them in one transaction (the acknowledgement)."""
+
+    def __init__(self, log: SqliteLog, *, batch: int = 1000) -> None:
+        self.log = log
+        self.batch = batch
+        self._conn = log.connection()
+        self._pending: list[Record] = []
+        self._specs: dict[str, TopicSpec] = {}
+
+    def _spec(self, topic: str) -> TopicSpec:
+        if topic not in self._specs:
+            self._specs[topic] = self.log.spec(topic)
+        return self._specs[topic]
+
+    def send(self, record: Record) -> None:
+        spec = self._spec(record.topic)
+        limit = min(filter(None, (spec.max_message_bytes, self.log.max_message_bytes)))
+        if record.size > limit:
+            raise RecordTooLarge(record.size, limit)
+        self._pending.append(record)
+        if len(self._pending) >= self.batch:
+            self.flush()
+
+    def flush(self, timeout: float | None = None) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        try:
+            with transaction(self._conn) as conn:
+                self._append(conn, pending)
+        except sqlite3.Error as error:
+            raise DeliveryError(f"append to {self.log.path} failed: {error}", pending) from error
+
+    def _append(self, conn: sqlite3.Connection, records: list[Record]) -> None:
+        stamp = now_ms()
+        rows = []
+        nexts: dict[TopicPartition, int] = {}
+        for record in records:
+            tp = (record.topic, partition_for(record.key, self._spec(record.topic).partitions))
+            if tp not in nexts:
+                (nexts[tp],) = conn.execute(
+                    "SELECT next_offset FROM partitions WHERE topic = ? AND partition = ?", tp
+                ).fetchone()
+            ts = stamp if record.timestamp_ms is None else record.timestamp_ms
+            rows.append((*tp, nexts[tp], ts, record.key, record.value, pack_headers(record.headers)))
+            nexts[tp] += 1
+        conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "UPDATE partitions SET next_offset = ? WHERE topic = ? AND partition = ?",
+            [(n, t, p) for (t, p), n in nexts.items()],
+        )
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._conn.close()
+
+
+class SqliteConsumer:
+    """Reads assigned partitions from a position; in a group, holds partitions by lease."""
+
+    POLL_INTERVAL = 0.05
+
+    def __init__(self, log: SqliteLog, topics: Sequence[str], *, group: str | None, start: Start) -> None:
+        self.log = log
+        self.group = group
+        self.start = start
+        self.member = f"{uuid.uuid4().hex}"
+        self._conn = log.connection()
+        self._all = [(t, p) for t in topics for p in range(log.partitions(t))]
+        self._positions: dict[TopicPartition, int] = {}
+        if group is None:
+            for tp in self._all:
+                self._positions[tp] = self._start_position(tp)
+
+    # -- positions -----------------------------------------------------------------------
+    def _start_position(self, tp: TopicPartition) -> int:
+        topic, partition = tp
+        kind = self.start.kind
+        if kind == "committed" and self.group is not None:
+            committed = self.log.committed(self.group, topic).get(partition)
+            if committed is not None:
+                return committed
+        if kind == "latest":
+            return self.log.end_offsets(topic)[partition]
+        if kind == "offset":
+            first, end = self.log.beginning_offsets(topic)[partition], self.log.end_offsets(topic)[partition]
+            return min(max(self.start.value, first), end)
+        if kind == "time":
+            return self.log.offsets_for_time(topic, self.start.value)[partition]
+        return self.log.beginning_offsets(topic)[partition]
+
+    def position(self, tp: TopicPartition) -> int:
+        return self._positions[tp]
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._positions)
+
+    # -- group membership ----------------------------------------------------------------
+    def _rebalance(self) -> None:
+        """Heartbeat, drop dead members, give up what is no longer ours, take our free share."""
+        assert self.group is not None
+        now = time.time()
+        with transaction(self._conn) as conn:
+            conn.execute("INSERT OR REPLACE INTO members VALUES (?, ?, ?)", (self.group, self.member, now))
+            conn.execute(
+                "DELETE FROM members WHERE grp = ? AND heartbeat < ?",
+                (self.group, now - self.log.session_timeout_ms / 1000),
+            )
+            conn.execute(
+                "DELETE FROM leases WHERE grp = ? AND member NOT IN (SELECT member FROM members WHERE grp = ?)",
+                (self.group, self.group),
+            )
+            members = [
+                m for (m,) in conn.execute("SELECT member FROM members WHERE grp = ? ORDER BY member", (self.group,))
+            ]
+            mine = {tp for i, tp in enumerate(self._all) if members[i % len(members)] == self.member}
+            held = {
+                (t, p): m
+                for t, p, m in conn.execute("SELECT topic, partition, member FROM leases WHERE grp = ?", (self.group,))
+            }
+            for tp, owner in held.items():
+                if owner == self.member and tp not in mine:
+                    conn.execute("DELETE FROM leases WHERE grp = ? AND topic = ? AND partition = ?", (self.group, *tp))
+            for tp in mine:
+                if tp not in held:
+                    conn.execute("INSERT INTO leases VALUES (?, ?, ?, ?)", (self.group, *tp, self.member))
+            owned = {tp for tp in mine if held.get(tp, self.member) == self.member}
+        for tp in list(self._positions):
+            if tp not in owned:
+                del self._positions[tp]
+        for tp in owned - set(self._positions):
+            self._positions[tp] = self._start_position(tp)
+
+    def _leave(self) -> None:
+        assert self.group is not None
+        with transaction(self._conn) as conn:
+            conn.execute("DELETE FROM leases WHERE grp = ? AND member = ?", (self.group, self.member))
+            conn.execute("DELETE FROM members WHERE grp = ? AND member = ?", (self.group, self.member))
+
+    # -- reading and committing ----------------------------------------------------------
+    def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.group is not None:
+                self._rebalance()
+            messages = self._read(max_records)
+            if messages or time.monotonic() >= deadline:
+                return messages
+            time.sleep(min(self.POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+
+    def _read(self, max_records: int) -> list[Message]:
+        messages: list[Message] = []
+        assigned = sorted(self._positions)
+        random.shuffle(assigned)  # no partition starves another
+        for tp in assigned:
+            room = max_records - len(messages)
+            if room <= 0:
+                break
+            rows = self._conn.execute(
+                "SELECT offset, timestamp, key, value, headers FROM records"
+                " WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?",
+                (*tp, self._positions[tp], room),
+            ).fetchall()
+            for offset, ts, key, value, headers in rows:
+                messages.append(Message(tp[0], tp[1], offset, key, value, unpack_headers(headers), ts))
+            if rows:
+                self._positions[tp] = rows[-1][0] + 1
+        return messages
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        if tp not in self._positions:
+            raise LogError(f"{tp[0]}/{tp[1]} is not assigned to this consumer")
+        self._positions[tp] = offset
+
+    def commit(self, offsets: Offsets) -> None:
+        if self.group is None:
+            raise LogError("commit needs a consumer group")
+        with transaction(self._conn) as conn:
+            owned = {
+                (t, p)
+                for t, p in conn.execute(
+                    "SELECT topic, partition FROM leases WHERE grp = ? AND member = ?", (self.group, self.member)
+                )
+            }
+            lost = sorted(set(offsets) - owned)
+            if lost:
+                raise CommitFailed(
+                    f"group {self.group}: {', '.join(f'{t}/{p}' for t, p in lost)} moved to another member; "
+                    "those records will be read again"
+                )
+            conn.executemany(
+                "INSERT OR REPLACE INTO group_offsets VALUES (?, ?, ?, ?)",
+                [(self.group, t, p, o) for (t, p), o in offsets.items()],
+            )
+            conn.execute(
+                "UPDATE members SET heartbeat = ? WHERE grp = ? AND member = ?", (time.time(), self.group, self.member)
+            )
+
+    def close(self) -> None:
+        try:
+            if self.group is not None:
+                self._leave()
+        finally:
+            self._conn.close()

@@ -1,0 +1,329 @@
+"""Topic contracts, declared once: names, keys, headers, serialisation, schema versions.
+
+| topic (prefix ``newsflow.``) | key | value | schema |
+| --- | --- | --- | --- |
+| ``raw`` | canonical URL | the HTTP body, byte for byte | ``newsflow.raw/1`` (the headers) |
+| ``articles`` | canonical URL | article JSON; ``null`` = page retracted | ``newsflow.article/1`` |
+| ``rejected`` | canonical URL | rejection JSON (the dead-letter topic) | ``newsflow.rejected/1`` |
+| ``crawl-requests`` | canonical URL | crawl request JSON | ``newsflow.crawl-request/1`` |
+
+Headers follow the CloudEvents Kafka binding in binary mode: ``ce_specversion``,
+``ce_id``, ``ce_source``, ``ce_type``, ``ce_time``, ``ce_dataschema`` and
+``content-type``, plus extension attributes (lower-case letters and digits
+only, as CloudEvents requires): ``ce_site``, ``ce_cleanerversion`` and, per
+type, the ones listed on the encoders below. The raw record's value is the body
+exactly as fetched and its Kafka timestamp is the fetch time, so replay by time
+is replay by crawl time. ``schemas/*.json`` hold a JSON Schema per record type;
+:func:`record_view` gives the JSON view of any record that they validate.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cleaner import Article, Rejection
+from cleaner.identity import canonical_url
+from cleaner.records import ARTICLE_SCHEMA, REJECTION_SCHEMA
+from sinks.log import Headers, Message, Record, TopicSpec, header
+
+RAW_SCHEMA = "newsflow.raw/1"
+CRAWL_REQUEST_SCHEMA = "newsflow.crawl-request/1"
+SPEC_VERSION = "1.0"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+DETAIL_HEADER_LIMIT = 1024  # a rejection's detail in headers is cut here; the value has it whole
+
+DAY_MS = 24 * 3600 * 1000
+
+
+class MalformedRecord(ValueError):
+    """A record on a topic does not follow its contract (missing header, bad value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The four topic names under one prefix, and their declarations."""
+
+    prefix: str = "newsflow."
+
+    @property
+    def raw(self) -> str:
+        return f"{self.prefix}raw"
+
+    @property
+    def articles(self) -> str:
+        return f"{self.prefix}articles"
+
+    @property
+    def rejected(self) -> str:
+        return f"{self.prefix}rejected"
+
+    @property
+    def crawl_requests(self) -> str:
+        return f"{self.prefix}crawl-requests"
+
+    def all(self) -> tuple[str, str, str, str]:
+        return (self.raw, self.articles, self.rejected, self.crawl_requests)
+
+    def resolve(self, name: str) -> str:
+        """``articles`` → ``newsflow.articles``; a full or foreign name is kept."""
+        short = {"raw": self.raw, "articles": self.articles, "rejected": self.rejected}
+        short["crawl-requests"] = self.crawl_requests
+        return short.get(name, name)
+
+    def specs(
+        self, partitions: int, *, raw_retention_days: int | None = None, max_message_bytes: int
+    ) -> list[TopicSpec]:
+        """``articles`` is compacted: the latest version per page, a tombstone once it is gone.
+
+        ``raw`` keeps pages for replay (``raw_retention_days``, ``None`` = forever);
+        ``rejected`` keeps 30 days and ``crawl-requests`` 7 (both are worklists).
+        """
+        raw_ms = raw_retention_days * DAY_MS if raw_retention_days else None
+        return [
+            TopicSpec(self.raw, partitions, retention_ms=raw_ms, max_message_bytes=max_message_bytes),
+            TopicSpec(self.articles, partitions, compacted=True, max_message_bytes=max_message_bytes),
+            TopicSpec(self.rejected, partitions, retention_ms=30 * DAY_MS, max_message_bytes=max_message_bytes),
+            TopicSpec(self.crawl_requests, partitions, retention_ms=7 * DAY_MS, max_message_bytes=max_message_bytes),
+        ]
+
+
+# -- time ----------------------------------------------------------------------------------
+def iso_to_ms(value: str) -> int:
+    """ISO 8601 → epoch milliseconds; a time without an offset is taken as UTC+08:00."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = datetime.fromisoformat(value + "+08:00")
+    return int(moment.timestamp() * 1000)
+
+
+def ms_to_iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def record_key(url: str) -> bytes:
+    return canonical_url(url).encode("utf-8")
+
+
+def _headers(**values: str | None) -> Headers:
+    return tuple((name, value.encode("utf-8")) for name, value in values.items() if value is not None)
+
+
+def _event_id(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+# -- raw pages -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """One fetched page. The body is never re-encoded; the headers that matter ride along."""
+
+    url: str
+    final_url: str
+    status: int
+    body: bytes
+    fetched_at: str  # ISO 8601 with offset
+    site: str
+    crawl_id: str
+    content_type: str | None = None
+    last_modified: str | None = None
+    etag: str | None = None
+    region: str | None = None
+    schema: str = RAW_SCHEMA
+
+    @property
+    def key(self) -> bytes:
+        return record_key(self.url)
+
+    def http_headers(self) -> dict[str, str]:
+        found = {"content-type": self.content_type, "last-modified": self.last_modified, "etag": self.etag}
+        return {k: v for k, v in found.items() if v is not None}
+
+    def to_record(self, topic: str) -> Record:
+        """CloudEvents binary mode: the body is the data, everything else is a header."""
+        headers = _headers(
+            ce_specversion=SPEC_VERSION,
+            ce_id=_event_id(self.url, self.fetched_at, self.crawl_id),
+            ce_source=f"newsflow/crawler/{self.site}",
+            ce_type=RAW_SCHEMA,
+            ce_time=self.fetched_at,
+            ce_dataschema=RAW_SCHEMA,
+            **{"content-type": self.content_type},
+            ce_site=self.site,
+            ce_region=self.region,
+            ce_url=self.url,
+            ce_finalurl=self.final_url,
+            ce_status=str(self.status),
+            ce_crawlid=self.crawl_id,
+            ce_httplastmodified=self.last_modified,
+            ce_httpetag=self.etag,
+        )
+        return Record(topic, self.key, self.body, headers, iso_to_ms(self.fetched_at))
+
+    @classmethod
+    def from_message(cls, message: Message) -> RawPage:
+        need = {name: message.header(name) for name in ("ce_url", "ce_status", "ce_time", "ce_site", "ce_crawlid")}
+        missing = sorted(name for name, value in need.items() if value is None)
+        if missing:
+            raise MalformedRecord(f"{message.ref}: raw record without header(s) {', '.join(missing)}")
+        if message.value is None:
+            raise MalformedRecord(f"{message.ref}: raw record without a body")
+        status = str(need["ce_status"])
+        if not status.isdigit():
+            raise MalformedRecord(f"{message.ref}: ce_status {status!r} is not an HTTP status")
+        url = str(need["ce_url"])
+        return cls(
+            url=url,
+            final_url=message.header("ce_finalurl") or url,
+            status=int(status),
+            body=message.value,
+            fetched_at=str(need["ce_time"]),
+            site=str(need["ce_site"]),
+            crawl_id=str(need["ce_crawlid"]),
+            content_type=message.header("content-type"),
+            last_modified=message.header("ce_httplastmodified"),
+            etag=message.header("ce_httpetag"),
+            region=message.header("ce_region"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON view (``schemas/raw.json``): the body as base64 with its length and SHA-256."""
+        return {
+            "schema": self.schema,
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "fetched_at": self.fetched_at,
+            "site": self.site,
+            "region": self.region,
+            "crawl_id": self.crawl_id,
+            "headers": self.http_headers(),
+            "body_bytes": len(self.body),
+            "body_sha256": hashlib.sha256(self.body).hexdigest(),
+            "body_base64": base64.b64encode(self.body).decode("ascii"),
+        }
+
+
+# -- crawl requests ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CrawlRequest:
+    """Ask the crawler to fetch a URL (a seed, a recrawl, a page a user wants refreshed)."""
+
+    url: str
+    site: str
+    requested_at: str
+    reason: str = "schedule"
+    priority: int = 0
+    schema: str = CRAWL_REQUEST_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "url": self.url,
+            "site": self.site,
+            "requested_at": self.requested_at,
+            "reason": self.reason,
+            "priority": self.priority,
+        }
+
+    def to_record(self, topic: str) -> Record:
+        headers = _headers(
+            ce_specversion=SPEC_VERSION,
+            ce_id=_event_id(self.url, self.requested_at),
+            ce_source="newsflow/scheduler",
+            ce_type=CRAWL_REQUEST_SCHEMA,
+            ce_time=self.requested_at,
+            ce_dataschema=CRAWL_REQUEST_SCHEMA,
+            **{"content-type": JSON_CONTENT_TYPE},
+            ce_site=self.site,
+        )
+        value = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+        return Record(topic, record_key(self.url), value, headers, iso_to_ms(self.requested_at))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CrawlRequest:
+        return cls(
+            url=data["url"],
+            site=data["site"],
+            requested_at=data["requested_at"],
+            reason=data.get("reason", "schedule"),
+            priority=int(data.get("priority", 0)),
+        )
+
+
+# -- cleaner outputs -----------------------------------------------------------------------
+def article_record(topic: str, article: Article, *, key: bytes, produced_at: str) -> Record:
+    """An article, keyed by the canonical URL, so a compacted topic keeps the latest version."""
+    headers = _headers(
+        ce_specversion=SPEC_VERSION,
+        ce_id=_event_id(article.id, article.content_hash, article.raw_ref or ""),
+        ce_source="newsflow/cleaner",
+        ce_type=ARTICLE_SCHEMA,
+        ce_time=produced_at,
+        ce_dataschema=ARTICLE_SCHEMA,
+        **{"content-type": JSON_CONTENT_TYPE},
+        ce_site=article.site,
+        ce_cleanerversion=article.cleaner_version,
+        ce_rawref=article.raw_ref,
+        ce_duplicateof=article.duplicate_of,
+    )
+    return Record(topic, key, article.to_json().encode("utf-8"), headers)
+
+
+def rejection_record(
+    topic: str, rejection: Rejection, *, key: bytes | None, site: str | None, cleaner_version: str, produced_at: str
+) -> Record:
+    """A dead letter: the rejection JSON, with the error context repeated in headers for routing."""
+    headers = _headers(
+        ce_specversion=SPEC_VERSION,
+        ce_id=_event_id(rejection.url or "", rejection.reason.value, rejection.raw_ref or ""),
+        ce_source="newsflow/cleaner",
+        ce_type=REJECTION_SCHEMA,
+        ce_time=produced_at,
+        ce_dataschema=REJECTION_SCHEMA,
+        **{"content-type": JSON_CONTENT_TYPE},
+        ce_site=site,
+        ce_cleanerversion=cleaner_version,
+        ce_rawref=rejection.raw_ref,
+        ce_stage=rejection.stage,
+        ce_reason=rejection.reason.value,
+        ce_detail=rejection.detail[:DETAIL_HEADER_LIMIT],
+    )
+    return Record(topic, key, rejection.to_json().encode("utf-8"), headers)
+
+
+def tombstone_record(topic: str, *, key: bytes, site: str | None, raw_ref: str, produced_at: str) -> Record:
+    """A retraction: the page is gone (404/410), so the compacted ``articles`` forgets it."""
+    headers = _headers(
+        ce_specversion=SPEC_VERSION,
+        ce_id=_event_id(key.decode("utf-8"), "tombstone", raw_ref),
+        ce_source="newsflow/cleaner",
+        ce_type="newsflow.article.retracted",
+        ce_time=produced_at,
+        ce_site=site,
+        ce_rawref=raw_ref,
+    )
+    return Record(topic, key, None, headers)
+
+
+# -- the JSON view of any record ------------------------------------------------------------
+def record_view(message: Message) -> dict[str, Any]:
+    """What ``newsflow consume`` prints: the value as JSON (the raw body as base64), with its place."""
+    kind = message.header("ce_type")
+    place = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+    place["key"] = message.key.decode("utf-8", errors="replace") if message.key is not None else None
+    place["timestamp"] = ms_to_iso(message.timestamp_ms)
+    if kind == RAW_SCHEMA:
+        value: Any = RawPage.from_message(message).to_dict()
+    elif message.value is None:
+        value = None
+    else:
+        try:
+            value = json.loads(message.value)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise MalformedRecord(f"{message.ref}: value is not JSON ({error})") from error
+    return {"record": place, "headers": {k: header(message.headers, k) for k, _ in message.headers}, "value": value}

@@ -1,0 +1,111 @@
+"""The cleaning worker: consume ``raw`` in a group, produce one output per record, then commit.
+
+The loop, with its commit point::
+
+    poll a batch ─► clean each record ─► send every output ─► flush: all acknowledged
+        (or spooled, then drained) ─► commit offset + 1 per partition ─► poll again
+
+Input offsets are committed only after every output of the batch is
+acknowledged by the log, so a crash anywhere repeats work and never loses it
+(at-least-once; outputs are keyed, so consumers deduplicate by key). While the
+broker is away, outputs wait in the spool and the worker retries the drain every
+``retry_backoff`` seconds without committing. A stop request (SIGTERM/SIGINT
+set ``stop``) is honoured between batches: the current batch is finished,
+flushed and committed first; if the spool cannot drain, the worker stops
+without committing and the batch is cleaned again on the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from sinks.cleaning import Cleaning
+from sinks.log import CommitFailed, Consumer, Log, Message, Producer, RecordTooLarge, TopicPartition
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        log_: Log,
+        producer: Producer,
+        cleaning: Cleaning,
+        *,
+        group: str,
+        stop: threading.Event,
+        batch_size: int = 100,
+        poll_timeout: float = 1.0,
+        retry_backoff: float = 1.0,
+        max_message_bytes: int,
+    ) -> None:
+        self.log = log_
+        self.producer = producer
+        self.cleaning = cleaning
+        self.group = group
+        self.stop = stop
+        self.batch_size = batch_size
+        self.poll_timeout = poll_timeout
+        self.retry_backoff = retry_backoff
+        self.max_message_bytes = max_message_bytes
+        self.committed_batches = 0
+
+    @property
+    def raw_topic(self) -> str:
+        return self.cleaning.topics.raw
+
+    def run(self, *, exit_when_idle: bool = False) -> None:
+        """Work until ``stop`` is set (or, with ``exit_when_idle``, until the group has nothing left)."""
+        consumer = self.log.consumer([self.raw_topic], group=self.group)
+        try:
+            while not self.stop.is_set():
+                batch = consumer.poll(self.poll_timeout, self.batch_size)
+                if not batch:
+                    if exit_when_idle and self.caught_up():
+                        return
+                    continue
+                self.send_outputs(batch)
+                if not self.deliver():
+                    log.warning("stopping with %d output(s) spooled; the batch is not committed", self.backlog())
+                    return
+                self.commit(consumer, batch)
+        finally:
+            consumer.close()
+
+    def send_outputs(self, batch: Sequence[Message]) -> None:
+        for message in batch:
+            record = self.cleaning.process(message)
+            try:
+                self.producer.send(record)
+            except RecordTooLarge:
+                self.producer.send(self.cleaning.too_large(record, message, self.max_message_bytes))
+
+    def backlog(self) -> int:
+        return int(getattr(self.producer, "backlog", 0))
+
+    def deliver(self) -> bool:
+        """Flush; while outputs wait in the spool, retry until they drain or a stop is asked for."""
+        self.producer.flush()
+        while self.backlog():
+            if self.stop.wait(self.retry_backoff):
+                return False
+            self.producer.flush()
+        return True
+
+    def commit(self, consumer: Consumer, batch: Sequence[Message]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for message in batch:
+            tp = (message.topic, message.partition)
+            offsets[tp] = max(offsets.get(tp, 0), message.offset + 1)
+        try:
+            consumer.commit(offsets)
+        except CommitFailed as error:
+            log.warning("%s", error)
+            return
+        self.committed_batches += 1
+
+    def caught_up(self) -> bool:
+        committed = self.log.committed(self.group, self.raw_topic)
+        return all(committed.get(p, 0) >= end for p, end in self.log.end_offsets(self.raw_topic).items())

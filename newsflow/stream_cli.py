@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 import uuid
 from collections import Counter
@@ -34,6 +35,8 @@ IDLE_EXIT = 1.5  # seconds without records after which a non-following consume e
 
 def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # kafka-python logs every refused connection as an error; the spool's warnings say what matters
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
 
 @contextmanager
@@ -270,7 +273,7 @@ def replay_command(since: str, until: str | None, site: str | None, into: str | 
         names = create_topics(log, settings, articles_copy=target)
         cleaning = build_cleaning(config, settings, names, into=target)
         producer = open_producer(log, settings)
-        with click.progressbar(length=1, label="replaying", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=1, label="replaying", file=sys.stderr) as bar:
             seen = [0]
 
             def progress(done: int, total: int) -> None:

@@ -25,11 +25,17 @@ class LogError(RuntimeError):
 
 
 class DeliveryError(LogError):
-    """Records were not acknowledged; ``records`` lists them, in send order."""
+    """Records were not acknowledged; ``records`` lists them, in send order.
 
-    def __init__(self, message: str, records: Sequence[Record]) -> None:
+    ``permanent`` means the log refused them and would refuse them again (a topic's
+    size limit below the service's, a topic the client may not write): retrying or
+    spooling cannot help, so the caller must stop without committing.
+    """
+
+    def __init__(self, message: str, records: Sequence[Record], *, permanent: bool = False) -> None:
         super().__init__(message)
         self.records = tuple(records)
+        self.permanent = permanent
 
 
 class RecordTooLarge(LogError):

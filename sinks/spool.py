@@ -7,7 +7,9 @@ spool holds anything, new records queue behind it, so order per key is kept.
 :meth:`SpoolingProducer.drain` sends the spool oldest first and deletes rows
 only after the flush that acknowledged them, so a crash while draining can
 only send a record twice, never lose it. ``backlog`` says how many wait;
-the cleaning worker commits its input only when it is zero.
+the cleaning worker commits its input only when it is zero. A record the broker
+*refuses* (``DeliveryError.permanent``) is not spooled: the error goes up and
+the caller stops without committing.
 """
 
 from __future__ import annotations
@@ -102,6 +104,9 @@ class SpoolingProducer:
             try:
                 self._inner.flush(timeout)
             except DeliveryError as error:
+                if error.permanent:  # refused, not unreachable: the spool would only replay the refusal
+                    self._discard_producer()
+                    raise
                 self._to_spool(list(error.records), error)
         if self.backlog:
             self.drain()

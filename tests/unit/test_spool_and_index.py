@@ -133,3 +133,17 @@ def test_distance_is_bounded_by_the_bands(tmp_path: Path) -> None:
     strict.add("a" * 20, "00000000000000ff")
     assert strict.add("b" * 20, "00000000000000fe").duplicate_of is None
     assert strict.add("c" * 20, "00000000000000ff").duplicate_of == "a" * 20
+
+
+def test_a_refused_record_is_raised_not_spooled(tmp_path: Path) -> None:
+    class Refusing(FlakyProducer):
+        def flush(self, timeout: float | None = None) -> None:
+            pending, self.pending = self.pending, []
+            raise DeliveryError("MessageSizeTooLargeError", pending, permanent=True)
+
+    broker = Broker()
+    producer = SpoolingProducer(lambda: Refusing(broker), Spool(tmp_path / "spool.db"))
+    producer.send(records(0, 1)[0])
+    with pytest.raises(DeliveryError):
+        producer.flush()
+    assert producer.backlog == 0 and len(producer.spool) == 0

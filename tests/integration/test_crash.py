@@ -1,0 +1,122 @@
+"""A worker killed with SIGKILL mid-batch; another takes over; no raw record is left without its output.
+
+Two ``newsflow worker`` processes share the partitions. One is SIGKILLed while it cleans; the
+group drops it after the session timeout and the other takes its partitions from the last
+commit. The survivor is then stopped with SIGTERM and must exit cleanly. Run on the embedded
+log and on tansu (a broker that evicts a killed member; noida-db keeps it until a restart).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sinks.backends import create_topics, open_log
+from sinks.log import Log, Message, Start
+from sinks.settings import StreamSettings
+from sinks.topics import RawPage
+from tests.conftest import CMS_FIXTURES, ROOT
+from tests.integration.conftest import KAFKA_TEST_TIMEOUTS
+from tests.integration.test_stream_cli import env_for
+
+pytestmark = pytest.mark.timeout(300)
+
+COPIES = 4  # of each fixture page, under different URLs
+
+
+@pytest.fixture(params=["sqlite", "tansu"])
+def crash_settings(request: pytest.FixtureRequest, tmp_path: Path, topic_prefix: str) -> StreamSettings:
+    common = {
+        "db_path": str(tmp_path / "log.db"),
+        "spool_path": str(tmp_path / "spool-{host}.db"),
+        "index_path": str(tmp_path / "index.db"),
+        "topic_prefix": topic_prefix,
+        "partitions": 4,
+        "batch_size": 10,
+        "retry_backoff": 0.2,
+    }
+    if request.param == "sqlite":
+        return StreamSettings(**common, session_timeout_ms=3000)
+    broker = request.getfixturevalue("tansu")
+    return StreamSettings(**common, bootstrap_servers=broker.bootstrap, **KAFKA_TEST_TIMEOUTS)
+
+
+def start_worker(settings: StreamSettings, log_file: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **env_for(settings), "PYTHONUNBUFFERED": "1"}
+    with log_file.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "newsflow.cli", "worker"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def read_some(log: Log, topics: list[str], want: int, timeout: float) -> list[Message]:
+    """Read from the beginning until ``want`` records arrived or time is up (no end offsets needed)."""
+    consumer = log.consumer(topics, start=Start("earliest"))
+    got: list[Message] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(got) < want and time.monotonic() < deadline:
+            got.extend(consumer.poll(0.2, 1000))
+    finally:
+        consumer.close()
+    return got
+
+
+def outputs(log: Log, settings: StreamSettings, want: int, timeout: float) -> Counter[str]:
+    names = create_topics(log, settings)
+    found = read_some(log, [names.articles, names.rejected], want, timeout)
+    return Counter(str(m.header("ce_rawref")) for m in found)
+
+
+def test_killed_worker_leaves_no_raw_record_without_output(crash_settings: StreamSettings, tmp_path: Path) -> None:
+    settings = crash_settings
+    log = open_log(settings)
+    names = create_topics(log, settings)
+    producer = log.producer()
+    pages = sorted(CMS_FIXTURES.glob("*.html"))
+    for copy in range(COPIES):
+        for page in pages:
+            url = f"http://www.fixture.gov.cn/{copy}/{page.stem}.html"
+            raw = RawPage(url, url, 200, page.read_bytes(), "2026-11-20T08:00:00+08:00", "fixture", "c", "text/html")
+            producer.send(raw.to_record(names.raw))
+    producer.flush()
+    producer.close()
+    total = COPIES * len(pages)
+    raw_refs = {m.ref for m in read_some(log, [names.raw], total, 30)}
+    assert len(raw_refs) == total
+
+    victim = start_worker(settings, tmp_path / "victim.log")
+    survivor = start_worker(settings, tmp_path / "survivor.log")
+    try:
+        deadline = time.monotonic() + 90
+        while sum(outputs(log, settings, 20, 1).values()) < 20 and time.monotonic() < deadline:
+            assert victim.poll() is None, (tmp_path / "victim.log").read_text()
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        done_at_kill = sum(outputs(log, settings, total, 2).values())
+        assert done_at_kill < total, "the victim was killed before the work was done"
+
+        deadline = time.monotonic() + 120
+        found: Counter[str] = Counter()
+        while time.monotonic() < deadline and not raw_refs <= set(found):
+            found = outputs(log, settings, total * 2, 2)
+            assert survivor.poll() is None, (tmp_path / "survivor.log").read_text()
+        assert raw_refs <= set(found), f"{len(raw_refs - set(found))} raw record(s) without output"
+        assert set(found) <= raw_refs
+
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(60) == 0, (tmp_path / "survivor.log").read_text()
+        assert "SIGTERM received" in (tmp_path / "survivor.log").read_text()
+    finally:
+        for process in (victim, survivor):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    log.close()

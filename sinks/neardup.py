@@ -54,7 +54,9 @@ class NearDupIndex:
             raise ValueError("max_distance must be 0..3: four 16-bit bands find at most 3 differing bits")
         self.path = Path(path)
         self.max_distance = max_distance
-        self._conn = connect(self.path)
+        # NORMAL: a power cut may forget the last few entries (a repost then goes unmarked once),
+        # never corrupt the file; FULL would cost an fsync per article
+        self._conn = connect(self.path, synchronous="NORMAL")
         self._conn.executescript(INDEX_SCHEMA)
 
     def add(self, article_id: str, simhash_hex: str, *, site: str | None = None) -> Match:

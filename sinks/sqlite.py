@@ -65,12 +65,12 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
-def connect(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), WAL, fully synchronous."""
+def connect(path: Path, *, timeout: float = 30.0, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, fully synchronous by default."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     return conn
 

@@ -71,6 +71,8 @@ class Worker:
                     log.warning("stopping with %d output(s) spooled; the batch is not committed", self.backlog())
                     return
                 self.commit(consumer, batch)
+                if exit_when_idle and self.caught_up():
+                    return
         finally:
             consumer.close()
 

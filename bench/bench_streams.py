@@ -1,0 +1,192 @@
+"""Stream throughput on both backends, and what streaming costs on top of the cleaner.
+
+1. produce: N article-like JSON records of about 5 KB (keys, CloudEvents headers), flushed
+   (acknowledged) at the end; msgs/s and MB/s.
+2. consume: the same N records read back from the beginning without a group.
+3. worker: the fixture pages (copies under distinct URLs) as raw records, cleaned by the
+   cleaning worker (group, commits, near-duplicate index, outputs acknowledged before each
+   commit) until the group has caught up; pages/s next to ``clean_page`` alone on the same
+   pages in this process (after a warm-up, so model loading counts in neither).
+
+The Kafka backend runs against the test broker (noida-db on 127.0.0.1, started here) unless
+``--bootstrap`` names a cluster. noida-db is a development broker: its numbers say what the
+client path costs, not what an Apache Kafka cluster can take.
+
+    python bench/bench_streams.py [--records N] [--copies K] [--bootstrap HOST:PORT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import load_pages
+from cleaner import CleanerSettings, clean_page
+from sinks.backends import create_topics, open_log, open_producer
+from sinks.cleaning import Cleaning
+from sinks.log import Log, Record, Start
+from sinks.neardup import NearDupIndex
+from sinks.settings import StreamSettings
+from sinks.topics import RawPage
+from sinks.worker import Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "cms"
+TEXT = "市政协召开常委会议，围绕疫情防控和复工复产开展协商议政，委员们积极建言献策。"
+
+
+def json_records(topic: str, n: int) -> list[Record]:
+    body = {"schema": "newsflow.article/1", "title": "政协会议", "text": TEXT * 40, "site": "bench"}
+    records = []
+    for i in range(n):
+        value = json.dumps({**body, "id": f"{i:020d}"}, ensure_ascii=False).encode("utf-8")
+        headers = (("ce_id", str(i).encode()), ("ce_type", b"newsflow.article/1"), ("ce_site", b"bench"))
+        records.append(Record(topic, f"http://bench.gov.cn/{i}.html".encode(), value, headers))
+    return records
+
+
+def produce(log: Log, settings: StreamSettings, records: list[Record]) -> float:
+    producer = open_producer(log, settings)
+    start = time.perf_counter()
+    for record in records:
+        producer.send(record)
+    producer.flush()
+    elapsed = time.perf_counter() - start
+    producer.close()
+    return elapsed
+
+
+def consume(log: Log, topic: str, n: int) -> float:
+    consumer = log.consumer([topic], start=Start("earliest"))
+    got = 0
+    start = time.perf_counter()
+    while got < n:
+        got += len(consumer.poll(1.0, 2000))
+    elapsed = time.perf_counter() - start
+    consumer.close()
+    return elapsed
+
+
+def raw_pages(copies: int) -> list[RawPage]:
+    pages = load_pages(FIXTURES)
+    out = []
+    for copy in range(copies):
+        for page in pages:
+            url = f"http://bench.gov.cn/{copy}/{page.id}.html"
+            ctype = page.headers.get("content-type")
+            out.append(RawPage(url, url, 200, page.body, "2026-11-20T08:00:00+08:00", "bench", "b", ctype))
+    return out
+
+
+def run_worker(log: Log, settings: StreamSettings, cleaner: CleanerSettings, pages: list[RawPage]) -> float:
+    names = create_topics(log, settings)
+    producer = log.producer()
+    for page in pages:
+        producer.send(page.to_record(names.raw))
+    producer.flush()
+    producer.close()
+    index = NearDupIndex(settings.path("index_path"))
+    out = open_producer(log, settings)
+    worker = Worker(
+        log,
+        out,
+        Cleaning(names, cleaner, index),
+        group=settings.group,
+        stop=threading.Event(),
+        batch_size=settings.batch_size,
+        max_message_bytes=settings.max_message_bytes,
+    )
+    start = time.perf_counter()
+    worker.run(exit_when_idle=True)
+    elapsed = time.perf_counter() - start
+    out.close()
+    index.close()
+    return elapsed
+
+
+def clean_alone(cleaner: CleanerSettings, pages: list[RawPage]) -> float:
+    start = time.perf_counter()
+    for page in pages:
+        clean_page(page.body, url=page.url, headers=page.http_headers(), settings=cleaner)
+    return time.perf_counter() - start
+
+
+@contextmanager
+def kafka_bootstrap(given: str | None, workdir: Path) -> Iterator[str]:
+    if given:
+        yield given
+        return
+    from tests.integration.brokers import NoidaBroker
+
+    with NoidaBroker(workdir / "noida") as broker:
+        yield broker.bootstrap
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=20_000, help="JSON records to produce and consume")
+    parser.add_argument("--copies", type=int, default=8, help="copies of the 32 fixture pages for the worker")
+    parser.add_argument("--bootstrap", help="a Kafka cluster to use instead of a local noida-db")
+    args = parser.parse_args()
+
+    cleaner = CleanerSettings()
+    pages = raw_pages(args.copies)
+    clean_alone(cleaner, pages[:64])  # warm-up: character model, OpenCC, lazy imports
+    alone = clean_alone(cleaner, pages)
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, kafka_bootstrap(args.bootstrap, Path(tmp)) as bootstrap:
+        for backend in ("sqlite", "kafka"):
+            work = Path(tmp) / backend
+            settings = StreamSettings(
+                bootstrap_servers=bootstrap if backend == "kafka" else None,
+                db_path=str(work / "log.db"),
+                spool_path=str(work / "spool.db"),
+                index_path=str(work / "index.db"),
+                topic_prefix=f"bench{uuid.uuid4().hex[:6]}.",
+                partitions=6,
+                session_timeout_ms=6000,
+                heartbeat_interval_ms=500,
+            )
+            log = open_log(settings)
+            names = create_topics(log, settings)
+            records = json_records(names.articles, args.records)
+            mb = sum(r.size for r in records) / 1e6
+            produced = produce(log, settings, records)
+            consumed = consume(log, names.articles, len(records))
+            worker_s = run_worker(log, replace(settings, topic_prefix=settings.topic_prefix + "w."), cleaner, pages)
+            log.close()
+            rows.append((backend, len(records), mb, produced, consumed, worker_s))
+
+    size = rows[0][2] * 1e6 / rows[0][1]
+    print(
+        f"\n{args.records} JSON records of {size / 1000:.1f} KB; worker on {len(pages)} pages "
+        f"({args.copies} × 32 fixture pages); one process\n"
+    )
+    print("| backend | produce msgs/s | produce MB/s | consume msgs/s | consume MB/s | worker pages/s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for backend, n, mb, produced, consumed, worker_s in rows:
+        name = "embedded SQLite (WAL, synchronous=FULL)" if backend == "sqlite" else "Kafka (noida-db, gzip, acks=all)"
+        print(
+            f"| {name} | {n / produced:,.0f} | {mb / produced:.1f} | {n / consumed:,.0f} | {mb / consumed:.1f} "
+            f"| {len(pages) / worker_s:.1f} |"
+        )
+    print(f"\nclean_page alone on the same pages: {len(pages) / alone:.1f} pages/s")
+    for backend, *_, worker_s in rows:
+        print(f"streaming overhead, {backend}: worker time / clean_page time = {worker_s / alone:.2f}")
+    print("\nreproduce: python bench/bench_streams.py " + " ".join(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

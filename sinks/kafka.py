@@ -19,7 +19,8 @@ most 50 ms of latency.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -136,8 +137,19 @@ class KafkaLog:
         except KafkaError as error:
             raise LogError(f"cannot list topics at {self.settings.bootstrap_servers}: {error}") from error
 
+    @contextmanager
+    def _asking(self, what: str) -> Iterator[None]:
+        """Turn a client error into a :class:`LogError` that says what was being asked, and where."""
+        try:
+            yield
+        except KafkaError as error:
+            raise LogError(
+                f"{what} at {self.settings.bootstrap_servers} failed: {type(error).__name__}: {error}"
+            ) from error
+
     def partitions(self, topic: str) -> int:
-        found = self._metadata_consumer().partitions_for_topic(topic)
+        with self._asking(f"partitions of {topic}"):
+            found = self._metadata_consumer().partitions_for_topic(topic)
         if not found:
             raise LogError(f"no topic {topic!r} at {self.settings.bootstrap_servers}; create it first")
         return len(found)
@@ -147,19 +159,25 @@ class KafkaLog:
 
     # -- offsets -------------------------------------------------------------------------
     def end_offsets(self, topic: str) -> dict[int, int]:
-        return {tp.partition: o for tp, o in self._metadata_consumer().end_offsets(self._tps(topic)).items()}
+        with self._asking(f"end offsets of {topic}"):
+            found = self._metadata_consumer().end_offsets(self._tps(topic))
+        return {tp.partition: o for tp, o in found.items()}
 
     def beginning_offsets(self, topic: str) -> dict[int, int]:
-        return {tp.partition: o for tp, o in self._metadata_consumer().beginning_offsets(self._tps(topic)).items()}
+        with self._asking(f"beginning offsets of {topic}"):
+            found = self._metadata_consumer().beginning_offsets(self._tps(topic))
+        return {tp.partition: o for tp, o in found.items()}
 
     def offsets_for_time(self, topic: str, timestamp_ms: int) -> dict[int, int]:
         tps = self._tps(topic)
-        found = self._metadata_consumer().offsets_for_times(dict.fromkeys(tps, timestamp_ms))
+        with self._asking(f"offsets by time of {topic}"):
+            found = self._metadata_consumer().offsets_for_times(dict.fromkeys(tps, timestamp_ms))
         ends = self.end_offsets(topic)
         return {tp.partition: (found[tp].offset if found.get(tp) else ends[tp.partition]) for tp in tps}
 
     def committed(self, group: str, topic: str) -> dict[int, int]:
-        offsets = self.admin().list_group_offsets({group: None}).get(group, {})
+        with self._asking(f"offsets of group {group}"):
+            offsets = self.admin().list_group_offsets({group: None}).get(group, {})
         return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
 
     # -- clients -------------------------------------------------------------------------
@@ -245,7 +263,16 @@ class KafkaLogProducer:
             )
 
     def close(self, timeout: float = 5.0) -> None:
-        self._producer.close(timeout=timeout)
+        try:
+            self._producer.close(timeout=timeout)
+        except KafkaError:
+            # kafka-python's close flushes first and gives up on records it cannot deliver (a flush
+            # already reported them as undelivered); stop its sender without them, then close
+            sender = getattr(self._producer, "_sender", None)
+            if sender is not None:
+                sender.force_close()
+                sender.join(timeout)
+            self._producer.close(timeout=0)
 
 
 class _SeekOnAssign(ConsumerRebalanceListener):

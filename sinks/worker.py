@@ -22,7 +22,7 @@ import threading
 from collections.abc import Sequence
 
 from sinks.cleaning import Cleaning
-from sinks.log import CommitFailed, Consumer, Log, Message, Producer, RecordTooLarge, TopicPartition
+from sinks.log import CommitFailed, Consumer, Log, LogError, Message, Producer, RecordTooLarge, TopicPartition
 
 log = logging.getLogger(__name__)
 
@@ -109,5 +109,11 @@ class Worker:
         self.committed_batches += 1
 
     def caught_up(self) -> bool:
-        committed = self.log.committed(self.group, self.raw_topic)
-        return all(committed.get(p, 0) >= end for p, end in self.log.end_offsets(self.raw_topic).items())
+        """The group's committed offsets have reached the end of every raw partition (False if the log cannot say)."""
+        try:
+            committed = self.log.committed(self.group, self.raw_topic)
+            ends = self.log.end_offsets(self.raw_topic)
+        except LogError as error:
+            log.warning("cannot tell whether the group has caught up: %s", error)
+            return False
+        return all(committed.get(p, 0) >= end for p, end in ends.items())

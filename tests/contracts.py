@@ -11,7 +11,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from sinks.log import Log, Message, Start
-from sinks.topics import record_view
+from sinks.topics import RawPage, record_view
+from tests.conftest import CMS_FIXTURES
 
 
 @cache
@@ -50,3 +51,17 @@ def read_all(log: Log, topic: str, timeout: float = 30.0) -> list[Message]:
         consumer.close()
     assert len(got) == want, f"read {len(got)} of {want} records from {topic}"
     return sorted(got, key=lambda m: (m.partition, m.offset))
+
+
+def produce_pages(log: Log, topic: str, copies: int) -> int:
+    """``copies`` of every fixture page under distinct URLs, as raw records; returns how many."""
+    producer = log.producer()
+    pages = sorted(CMS_FIXTURES.glob("*.html"))
+    for copy in range(copies):
+        for page in pages:
+            url = f"http://www.fixture.gov.cn/{copy}/{page.stem}.html"
+            raw = RawPage(url, url, 200, page.read_bytes(), "2026-11-20T08:00:00+08:00", "fixture", "c", "text/html")
+            producer.send(raw.to_record(topic))
+    producer.flush()
+    producer.close()
+    return copies * len(pages)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,8 @@ import pytest
 from sinks.backends import create_topics, open_log
 from sinks.log import Log, Message, Start
 from sinks.settings import StreamSettings
-from sinks.topics import RawPage
-from tests.conftest import CMS_FIXTURES, ROOT
+from tests.conftest import ROOT
+from tests.contracts import produce_pages
 from tests.integration.conftest import KAFKA_TEST_TIMEOUTS
 from tests.integration.test_stream_cli import env_for
 
@@ -79,16 +80,7 @@ def test_killed_worker_leaves_no_raw_record_without_output(crash_settings: Strea
     settings = crash_settings
     log = open_log(settings)
     names = create_topics(log, settings)
-    producer = log.producer()
-    pages = sorted(CMS_FIXTURES.glob("*.html"))
-    for copy in range(COPIES):
-        for page in pages:
-            url = f"http://www.fixture.gov.cn/{copy}/{page.stem}.html"
-            raw = RawPage(url, url, 200, page.read_bytes(), "2026-11-20T08:00:00+08:00", "fixture", "c", "text/html")
-            producer.send(raw.to_record(names.raw))
-    producer.flush()
-    producer.close()
-    total = COPIES * len(pages)
+    total = produce_pages(log, names.raw, COPIES)
     raw_refs = {m.ref for m in read_some(log, [names.raw], total, 30)}
     assert len(raw_refs) == total
 
@@ -119,4 +111,30 @@ def test_killed_worker_leaves_no_raw_record_without_output(crash_settings: Strea
             if process.poll() is None:
                 process.kill()
                 process.wait()
+    log.close()
+
+
+def test_sigterm_finishes_the_batch_commits_and_exits(stream_settings: StreamSettings, tmp_path: Path) -> None:
+    """Stopped mid-run: exit 0, and every record below the committed offsets has its output."""
+    settings = replace(stream_settings, batch_size=10)
+    log = open_log(settings)
+    names = create_topics(log, settings)
+    total = produce_pages(log, names.raw, 2 * COPIES)  # enough work to stop in the middle of
+
+    worker = start_worker(settings, tmp_path / "worker.log")
+    try:
+        deadline = time.monotonic() + 90
+        while sum(outputs(log, settings, 20, 1).values()) < 20 and time.monotonic() < deadline:
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0, (tmp_path / "worker.log").read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    committed = log.committed(settings.group, names.raw)
+    assert 0 < sum(committed.values()) < total, "stopped mid-run, after some commits"
+    done = set(outputs(log, settings, total, 3))
+    below = {f"{names.raw}/{p}/{o}" for p, end in committed.items() for o in range(end)}
+    assert below <= done, f"{len(below - done)} committed record(s) without output"
     log.close()

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from cleaner import CleanerSettings
 from sinks.backends import create_topics, open_log, open_producer
+from sinks.cleaning import Cleaning
 from sinks.log import DeliveryError, Record, TopicSpec
+from sinks.neardup import NearDupIndex
 from sinks.settings import StreamSettings
 from sinks.spool import SpoolingProducer
-from tests.contracts import read_all
+from sinks.worker import Worker
+from tests.contracts import produce_pages, read_all
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -94,4 +100,56 @@ def test_a_record_the_broker_refuses_is_an_error_not_a_spool_entry(noida, tmp_pa
     producer.flush()
     producer.close()
     assert [m.value for m in read_all(log, topic)] == [b"small enough"]
+    log.close()
+
+
+def test_the_worker_waits_out_an_outage_without_losing_outputs(fresh_noida, tmp_path: Path, topic_prefix: str) -> None:
+    """The broker stops while the worker cleans: outputs spool, nothing is committed past them,
+    and once a broker is back on the same port every raw record has its output."""
+    settings = replace(
+        outage_settings(fresh_noida.bootstrap, tmp_path, topic_prefix),
+        index_path=str(tmp_path / "index.db"),
+        batch_size=10,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
+    )
+    log = open_log(settings)
+    names = create_topics(log, settings)
+    total = produce_pages(log, names.raw, 4)
+    log.close()
+
+    log = open_log(settings)
+    stop = threading.Event()
+    worker = Worker(
+        log,
+        open_producer(log, settings),
+        Cleaning(names, CleanerSettings(), NearDupIndex(settings.path("index_path"))),
+        group=settings.group,
+        stop=stop,
+        batch_size=settings.batch_size,
+        retry_backoff=0.2,
+        max_message_bytes=settings.max_message_bytes,
+    )
+    thread = threading.Thread(target=worker.run, kwargs={"exit_when_idle": True})
+    thread.start()
+    deadline = time.monotonic() + 60
+    while worker.committed_batches < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    fresh_noida.stop()
+    time.sleep(4)  # longer than the delivery timeout: outputs of the batch in hand go to the spool
+    fresh_noida.start()
+    thread.join(120)
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive()
+    worker.producer.close()
+    worker.cleaning.index.close()
+    log.close()
+
+    log = open_log(settings)
+    outputs = [m for topic in (names.articles, names.rejected) for m in read_all(log, topic)]
+    raw_refs = {m.ref for m in read_all(log, names.raw)}
+    assert len(raw_refs) == total
+    assert {str(m.header("ce_rawref")) for m in outputs} == raw_refs
+    assert log.committed(settings.group, names.raw) == log.end_offsets(names.raw)
     log.close()

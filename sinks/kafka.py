@@ -180,6 +180,10 @@ class KafkaLog:
             offsets = self.admin().list_group_offsets({group: None}).get(group, {})
         return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
 
+    def maintain(self) -> dict[str, int]:
+        """Kafka applies retention and compaction itself, from the topic configs."""
+        return {}
+
     # -- clients -------------------------------------------------------------------------
     def producer(self) -> KafkaLogProducer:
         return KafkaLogProducer(self.settings)

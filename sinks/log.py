@@ -177,4 +177,7 @@ class Log(Protocol):
     def committed(self, group: str, topic: str) -> dict[int, int]:
         """The group's committed offsets (next to read) for ``topic``; partitions without one are absent."""
 
+    def maintain(self) -> dict[str, int]:
+        """Apply retention and compaction where the log does not do it itself; records removed per topic."""
+
     def close(self) -> None: ...

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS records (
     timestamp INTEGER NOT NULL, key BLOB, value BLOB, headers TEXT NOT NULL,
     PRIMARY KEY (topic, partition, offset));
 CREATE INDEX IF NOT EXISTS records_by_time ON records (topic, partition, timestamp);
+CREATE INDEX IF NOT EXISTS records_by_key ON records (topic, partition, key, offset);
 CREATE TABLE IF NOT EXISTS group_offsets (
     grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
     PRIMARY KEY (grp, topic, partition)) WITHOUT ROWID;
@@ -63,6 +64,9 @@ CREATE TABLE IF NOT EXISTS leases (
     grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, member TEXT NOT NULL,
     PRIMARY KEY (grp, topic, partition)) WITHOUT ROWID;
 """
+
+
+TOMBSTONE_RETENTION_MS = 24 * 3600 * 1000  # Kafka's delete.retention.ms default
 
 
 def connect(path: Path, *, timeout: float = 30.0, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -184,6 +188,48 @@ class SqliteLog:
             "SELECT partition, next_offset FROM group_offsets WHERE grp = ? AND topic = ?", (group, topic)
         )
         return dict(rows.fetchall())
+
+    # -- retention and compaction --------------------------------------------------------
+    def maintain(self, now: int | None = None) -> dict[str, int]:
+        """Apply each topic's retention and compaction; returns records removed per topic.
+
+        Retention drops records older than ``retention_ms``. Compaction keeps the latest
+        record per key and partition and drops a tombstone once it is older than
+        ``TOMBSTONE_RETENTION_MS`` (readers had that long to see the retraction). Offsets
+        never change; the beginning offset moves up to the first record left.
+        """
+        now = now_ms() if now is None else now
+        removed: dict[str, int] = {}
+        for name in sorted(self.topics()):
+            spec = self.spec(name)
+            try:
+                count = self._maintain(spec, now)
+            except sqlite3.Error as error:
+                raise LogError(f"retention and compaction of {name} in {self.path} failed: {error}") from error
+            if count:
+                removed[name] = count
+        return removed
+
+    def _maintain(self, spec: TopicSpec, now: int) -> int:
+        name = spec.name
+        with transaction(self._conn) as conn:
+            count = 0
+            if spec.retention_ms is not None:
+                count += conn.execute(
+                    "DELETE FROM records WHERE topic = ? AND timestamp < ?", (name, now - spec.retention_ms)
+                ).rowcount
+            if spec.compacted:
+                count += conn.execute(
+                    "DELETE FROM records WHERE topic = ? AND key IS NOT NULL AND EXISTS (SELECT 1 FROM records"
+                    " AS later WHERE later.topic = records.topic AND later.partition = records.partition"
+                    " AND later.key = records.key AND later.offset > records.offset)",
+                    (name,),
+                ).rowcount
+                count += conn.execute(
+                    "DELETE FROM records WHERE topic = ? AND value IS NULL AND timestamp < ?",
+                    (name, now - TOMBSTONE_RETENTION_MS),
+                ).rowcount
+        return count
 
     # -- clients -------------------------------------------------------------------------
     def producer(self) -> SqliteProducer:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 from sinks.cleaning import Cleaning
@@ -40,6 +41,7 @@ class Worker:
         poll_timeout: float = 1.0,
         retry_backoff: float = 1.0,
         max_message_bytes: int,
+        maintenance_interval: float = 600.0,
     ) -> None:
         self.log = log_
         self.producer = producer
@@ -51,6 +53,8 @@ class Worker:
         self.retry_backoff = retry_backoff
         self.max_message_bytes = max_message_bytes
         self.committed_batches = 0
+        self.maintenance_interval = maintenance_interval
+        self._maintained = time.monotonic()
 
     @property
     def raw_topic(self) -> str:
@@ -61,6 +65,7 @@ class Worker:
         consumer = self.log.consumer([self.raw_topic], group=self.group)
         try:
             while not self.stop.is_set():
+                self.maintain()
                 batch = consumer.poll(self.poll_timeout, self.batch_size)
                 if not batch:
                     if exit_when_idle and self.caught_up():
@@ -107,6 +112,19 @@ class Worker:
             log.warning("%s", error)
             return
         self.committed_batches += 1
+
+    def maintain(self) -> None:
+        """Every ``maintenance_interval`` seconds, retention and compaction (the embedded log needs it)."""
+        if time.monotonic() - self._maintained < self.maintenance_interval:
+            return
+        self._maintained = time.monotonic()
+        try:
+            removed = self.log.maintain()
+        except LogError as error:
+            log.warning("retention and compaction failed, will retry: %s", error)
+            return
+        if removed:
+            log.info("retention and compaction removed %s", removed)
 
     def caught_up(self) -> bool:
         """The group's committed offsets have reached the end of every raw partition (False if the log cannot say)."""

@@ -31,8 +31,11 @@ ROLE_WORDS = (
 )
 # a role word at the start of a byline token: "记者王斌" → "王斌" (never inside a name: 田洪文)
 ROLE_PREFIX_RE = re.compile("^(?:" + "|".join(map(re.escape, ROLE_WORDS)) + ")")
-SOURCE_RE = re.compile(rf"(?:来源|信息来源|文章来源|稿件来源|来源于){C}\s*([^\s|｜丨]+)")
-EDITOR_RE = re.compile(rf"(?:责任编辑|值班编辑|网络编辑|编辑|责编){C}\s*([^\s|｜丨]+)")
+# the next label ends a value even with no space before it: "来源:福清新闻网作者:颜阵寒点击:次"
+# (a label needs its colon: "上海发布" and "日报编辑部" are sources, not labels)
+NEXT_LABEL = r"(?=[\s|｜丨【\[]|(?:作者|记者|通讯员|责任编辑|编辑|发布时间|发布日期|时间|日期|浏览|点击|阅读|访问)(?:次数|数|量)?[:：]|$)"
+SOURCE_RE = re.compile(rf"(?:来源|信息来源|文章来源|稿件来源|来源于){C}\s*([^\s|｜丨【\[]+?){NEXT_LABEL}")
+EDITOR_RE = re.compile(rf"(?:责任编辑|值班编辑|网络编辑|编辑|责编){C}\s*([^\s|｜丨【\[]+?){NEXT_LABEL}")
 AUTHOR_LABEL_RE = re.compile(
     rf"(?:作者|记者|撰稿人?){C}\s*([^|｜丨]+?)(?=\s*(?:[|｜丨]|来源|责任编辑|编辑|发布|时间|日期|浏览|点击|$))"
 )

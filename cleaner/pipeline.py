@@ -74,9 +74,10 @@ def repair_and_normalise(text: str, settings: CleanerSettings, timings: Timings 
 
 
 def _in_target(value: str | None, settings: CleanerSettings) -> str | None:
-    if value is None or settings.target_script != "zh-Hant":
+    """Fields come from text views (simplified) or straight from ``<meta>`` (as the page wrote them)."""
+    if value is None or settings.target_script == "keep":
         return value
-    return convert_script(value, "zh-Hant")
+    return convert_script(value, settings.target_script)
 
 
 def build_article(

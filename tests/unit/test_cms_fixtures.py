@@ -35,6 +35,7 @@ def test_page_recovers_title_date_body(path: Path, settings: CleanerSettings) ->
     assert isinstance(result, Article), f"{where}: {result}"
     assert result.title == expected["title"], where
     assert result.published_at == expected["published_at"], where
+    assert result.source == expected.get("source"), where  # in the target script, nothing glued on
     f1 = char_f1(result.text, expected["body"])
     assert f1 >= 0.95, f"{where}: body char-F1 {f1:.3f}"
     assert result.encoding is not None

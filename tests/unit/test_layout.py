@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cleaner.layout import furniture_kind, is_spam, split_paragraphs, walk_lines
-from cleaner.metadata import find_date, split_names
+from cleaner.metadata import Fields, find_date, read_info_line, split_names
 
 
 def walk(lines: list[str], **kwargs):
@@ -94,3 +94,19 @@ def test_trailing_byline_leaves_the_text_inline_byline_stays() -> None:
 def test_known_title_line_is_dropped_from_body() -> None:
     layout = walk(["守护“平”安", "正文第一段。"], title="守护“平”安")
     assert layout.body == ["正文第一段。"]
+
+
+@pytest.mark.parametrize(
+    ("line", "source", "editor"),
+    [
+        ("来源:福清新闻网作者:颜阵寒点击:次", "福清新闻网", None),  # inline labels with no space between
+        ("来源：商洛日报作者：寇静【字号 大 中 小】", "商洛日报", None),
+        ("来源：上海发布  编辑：王五", "上海发布", "王五"),  # a source named …发布 is not a label
+        ("来源：四平日报编辑部 责任编辑：李四", "四平日报编辑部", "李四"),
+        ("信息来源：诸城市政协办公室 | 浏览次数：120", "诸城市政协办公室", None),
+    ],
+)
+def test_info_line_values_end_at_the_next_label(line: str, source: str, editor: str | None) -> None:
+    fields = Fields()
+    read_info_line(line, fields)
+    assert (fields.source, fields.editor) == (source, editor)

@@ -96,6 +96,7 @@ def test_every_raw_record_ends_as_exactly_one_output(
     producer.close()
     raw_refs = {m.ref: m for m in read_all(log, names.raw)}
     assert len(raw_refs) == len(pages) + 1
+    assert sum(validate(m)["value"]["schema"] == "newsflow.raw/1" for m in raw_refs.values() if m.headers) == len(pages)
 
     cleaning = run_worker(log, stream_settings, settings)
     outputs = outputs_by_raw_ref(log, names)

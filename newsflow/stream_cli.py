@@ -23,7 +23,7 @@ from newsflow.options import config_option, load_cleaner, load_streams
 from newsflow.signals import stop_on_signals
 from sinks.backends import create_topics, open_log, open_producer, topics_for
 from sinks.cleaning import Cleaning
-from sinks.log import Log, LogError, Start
+from sinks.log import Log, LogError, Producer, Start
 from sinks.neardup import NearDupIndex
 from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
@@ -52,6 +52,16 @@ def opened_log(settings: StreamSettings) -> Iterator[Log]:
         raise click.ClickException(str(error)) from error
     finally:
         log.close()
+
+
+def close_producer(producer: Producer) -> None:
+    """Close, and say so when records still wait in the spool (they go first on the next start)."""
+    producer.close()
+    waiting = int(getattr(producer, "backlog", 0))
+    if waiting:
+        click.echo(
+            f"warning: Kafka is unreachable; {waiting} record(s) wait in the spool and go first next time", err=True
+        )
 
 
 def parse_time(value: str | None, option: str) -> int | None:
@@ -120,7 +130,7 @@ def ingest(paths: tuple[Path, ...], site: str, base_url: str | None, config: Pat
                 page = RawPage(url, url, 200, path.read_bytes(), fetched_at, site, crawl_id, "text/html")
                 producer.send(page.to_record(names.raw))
         finally:
-            producer.close()
+            close_producer(producer)
     click.echo(f"{len(files)} page(s) on {names.raw} ({backend_name(settings)}), crawl {crawl_id}")
 
 
@@ -156,7 +166,7 @@ def worker(exit_when_idle: bool, batch_size: int | None, config: Path | None) ->
         try:
             runner.run(exit_when_idle=exit_when_idle)
         finally:
-            producer.close()
+            close_producer(producer)
             cleaning.index.close()
     click.echo(summary(cleaning.stats), err=True)
 
@@ -286,7 +296,7 @@ def replay_command(since: str, until: str | None, site: str | None, into: str | 
                     log, producer, cleaning, window, max_message_bytes=settings.max_message_bytes, progress=progress
                 )
             finally:
-                producer.close()
+                close_producer(producer)
                 cleaning.index.close()
     click.echo(f"{read} raw record(s) read", err=True)
     click.echo(summary(cleaning.stats), err=True)

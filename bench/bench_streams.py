@@ -33,13 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import load_pages
 from cleaner import CleanerSettings, clean_page
-from sinks.backends import create_topics, open_log, open_producer
-from sinks.cleaning import Cleaning
+from sinks.backends import cleaning_worker, create_topics, open_log, open_producer
 from sinks.log import Log, Record, Start
-from sinks.neardup import NearDupIndex
 from sinks.settings import StreamSettings
 from sinks.topics import RawPage
-from sinks.worker import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "cms"
@@ -96,23 +93,10 @@ def run_worker(log: Log, settings: StreamSettings, cleaner: CleanerSettings, pag
         producer.send(page.to_record(names.raw))
     producer.flush()
     producer.close()
-    index = NearDupIndex(settings.path("index_path"))
-    out = open_producer(log, settings)
-    worker = Worker(
-        log,
-        out,
-        Cleaning(names, cleaner, index),
-        group=settings.group,
-        stop=threading.Event(),
-        batch_size=settings.batch_size,
-        max_message_bytes=settings.max_message_bytes,
-    )
-    start = time.perf_counter()
-    worker.run(exit_when_idle=True)
-    elapsed = time.perf_counter() - start
-    out.close()
-    index.close()
-    return elapsed
+    with cleaning_worker(log, settings, cleaner, threading.Event()) as worker:
+        start = time.perf_counter()
+        worker.run(exit_when_idle=True)
+        return time.perf_counter() - start
 
 
 def clean_alone(cleaner: CleanerSettings, pages: list[RawPage]) -> float:

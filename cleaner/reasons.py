@@ -26,6 +26,10 @@ class Reason(StrEnum):
     GONE = "fetch.gone"
     MALFORMED_RECORD = "fetch.malformed_record"
     RECORD_TOO_LARGE = "fetch.record_too_large"
+    # fetch: decided by the crawler when no response body came back
+    TIMEOUT = "fetch.timeout"
+    DOWNLOAD_TOO_LARGE = "fetch.too_large"
+    FETCH_FAILED = "fetch.failed"
     # decode
     EMPTY_BODY = "decode.empty_body"
     TOO_LARGE = "decode.too_large"

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from importlib import resources
 from pathlib import Path
 
 import click
 
 from cleaner import Article, CleanerSettings, Rejection, clean_page, clean_text
 from cleaner.settings import TARGET_SCRIPTS
-from newsflow.options import config_option, load_cleaner
-from newsflow.stream_cli import COMMANDS
+from newsflow.crawl_cli import COMMANDS as CRAWL_COMMANDS
+from newsflow.demo import run_demo
+from newsflow.options import config_option, load_cleaner, load_streams
+from newsflow.stream_cli import COMMANDS as STREAM_COMMANDS
 
 INPUT_SUFFIXES = (".html", ".htm", ".txt")
 PROGRESS_MIN = 20  # show progress for at least this many inputs
@@ -91,31 +90,29 @@ def clean(paths: tuple[Path, ...], pretty: bool, script: str | None, jobs: int, 
 
 @main.command()
 @click.option("--script", type=click.Choice(TARGET_SCRIPTS), help="Output script (default zh-Hans).")
-def demo(script: str | None) -> None:
-    """Clean the bundled sample pages and print a summary (no network, no Kafka)."""
-    settings = load_cleaner(None, target_script=script)
-    samples = resources.files("newsflow").joinpath("samples")
-    paths = sorted(Path(str(p)) for p in samples.iterdir() if Path(str(p)).suffix in INPUT_SUFFIXES)
-    start = time.perf_counter()
-    records = list(clean_all(paths, settings, jobs=1))
-    elapsed = time.perf_counter() - start
-    articles = [r for r in records if r.get("schema") == "newsflow.article/1"]
-    reasons = Counter(str(r["reason"]) for r in records if r.get("schema") == "newsflow.rejected/1")
-    click.echo(f"pages cleaned   {len(records)}")
-    click.echo(f"articles        {len(articles)}")
-    click.echo(
-        f"rejections      {sum(reasons.values())}" + "".join(f"\n  {k:<26}{v}" for k, v in sorted(reasons.items()))
-    )
-    click.echo(f"time            {elapsed:.2f} s")
-    if articles:
-        sample = articles[0]
+@config_option
+def demo(script: str | None, config: Path | None) -> None:
+    """Crawl the bundled demo portal on 127.0.0.1, clean it into the log, print a summary (offline)."""
+    summary = run_demo(load_streams(config), load_cleaner(config, target_script=script))
+    click.echo(f"pages fetched   {summary.fetched}")
+    click.echo(f"raw pages       {summary.emitted}")
+    click.echo(f"articles        {summary.articles}  ({summary.duplicates} marked as reposts)")
+    rejected = summary.rejections
+    click.echo(f"rejections      {sum(rejected.values())}")
+    for reason, count in sorted(rejected.items()):
+        click.echo(f"  {reason:<26}{count}")
+    click.echo(f"time            {summary.seconds:.1f} s")
+    if summary.db_path:
+        click.echo(f"stored in       {summary.db_path}")
+        click.echo(f"read it with    NEWSFLOW_STREAMS_DB_PATH={summary.db_path} newsflow consume articles --pretty")
+    if summary.sample:
         click.echo("\none cleaned article:")
-        shown = {k: sample[k] for k in ("title", "subtitle", "published_at", "authors", "source", "editor", "keywords")}
-        shown["text"] = str(sample["text"])[:200] + "…"
+        shown = {k: summary.sample[k] for k in ("title", "published_at", "source", "authors", "site", "region", "url")}
+        shown["text"] = str(summary.sample["text"])[:160] + "…"
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
 
 
-for command in COMMANDS:
+for command in (*STREAM_COMMANDS, *CRAWL_COMMANDS):
     main.add_command(command)
 
 

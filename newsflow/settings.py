@@ -1,9 +1,10 @@
 """Resolve settings once at start-up: defaults < config file < environment < flags.
 
 Only this module reads the environment. Each section of the TOML file
-(``[cleaner]``, ``[streams]``) and each environment prefix
-(``NEWSFLOW_CLEANER_``, ``NEWSFLOW_STREAMS_``) fills one frozen dataclass
-(:class:`~cleaner.settings.CleanerSettings`, :class:`~sinks.settings.StreamSettings`)
+(``[cleaner]``, ``[streams]``, ``[crawler]``) and each environment prefix
+(``NEWSFLOW_CLEANER_``, ``NEWSFLOW_STREAMS_``, ``NEWSFLOW_CRAWLER_``) fills one frozen dataclass
+(:class:`~cleaner.settings.CleanerSettings`, :class:`~sinks.settings.StreamSettings`,
+:class:`~crawler.settings.CrawlerSettings`)
 that is handed down explicitly. The dataclass defaults are the defaults.
 """
 
@@ -17,10 +18,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cleaner.settings import CleanerSettings
+from crawler.settings import CrawlerSettings
 from sinks.settings import StreamSettings
 
 ENV_PREFIX = "NEWSFLOW_CLEANER_"
 STREAMS_ENV_PREFIX = "NEWSFLOW_STREAMS_"
+CRAWLER_ENV_PREFIX = "NEWSFLOW_CRAWLER_"
 
 T = TypeVar("T")
 
@@ -88,3 +91,7 @@ def cleaner_settings(config: Path | None = None, env: Mapping[str, str] | None =
 
 def stream_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> StreamSettings:
     return resolve(StreamSettings, section="streams", prefix=STREAMS_ENV_PREFIX, config=config, env=env, flags=flags)
+
+
+def crawler_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> CrawlerSettings:
+    return resolve(CrawlerSettings, section="crawler", prefix=CRAWLER_ENV_PREFIX, config=config, env=env, flags=flags)

@@ -21,14 +21,13 @@ import click
 
 from newsflow.options import config_option, load_cleaner, load_streams
 from newsflow.signals import stop_on_signals
-from sinks.backends import create_topics, open_log, open_producer, topics_for
+from sinks.backends import cleaning_worker, create_topics, open_log, open_producer, topics_for
 from sinks.cleaning import Cleaning
 from sinks.log import Log, LogError, Producer, Start
 from sinks.neardup import NearDupIndex
 from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
 from sinks.topics import MalformedRecord, RawPage, Topics, iso_to_ms, record_view
-from sinks.worker import Worker
 
 IDLE_EXIT = 1.5  # seconds without records after which a non-following consume ends
 
@@ -148,27 +147,15 @@ def worker(exit_when_idle: bool, batch_size: int | None, config: Path | None) ->
     """Run a cleaning worker: raw → articles / rejected, in the newsflow-cleaner group, until SIGTERM."""
     setup_logging()
     settings = load_streams(config, batch_size=batch_size)
-    with opened_log(settings) as log, stop_on_signals() as stop:
-        names = create_topics(log, settings)
-        cleaning = build_cleaning(config, settings, names)
-        producer = open_producer(log, settings)
-        runner = Worker(
-            log,
-            producer,
-            cleaning,
-            group=settings.group,
-            stop=stop,
-            batch_size=settings.batch_size,
-            retry_backoff=settings.retry_backoff,
-            max_message_bytes=settings.max_message_bytes,
-        )
-        logging.getLogger("newsflow.worker").info("cleaning %s on %s", names.raw, backend_name(settings))
-        try:
-            runner.run(exit_when_idle=exit_when_idle)
-        finally:
-            close_producer(producer)
-            cleaning.index.close()
-    click.echo(summary(cleaning.stats), err=True)
+    cleaner = load_cleaner(config)
+    with (
+        opened_log(settings) as log,
+        stop_on_signals() as stop,
+        cleaning_worker(log, settings, cleaner, stop) as runner,
+    ):
+        logging.getLogger("newsflow.worker").info("cleaning %s on %s", runner.raw_topic, backend_name(settings))
+        runner.run(exit_when_idle=exit_when_idle)
+    click.echo(summary(runner.cleaning.stats), err=True)
 
 
 def summary(stats: Counter[str]) -> str:

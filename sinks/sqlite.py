@@ -21,7 +21,7 @@ import random
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -272,13 +272,22 @@ class SqliteProducer:
         if len(self._pending) >= self.batch:
             self.flush()
 
-    def flush(self, timeout: float | None = None) -> None:
-        if not self._pending:
+    def flush(
+        self, timeout: float | None = None, *, within: Callable[[sqlite3.Connection], None] | None = None
+    ) -> None:
+        """Append what was sent in one transaction; ``within`` runs in that same transaction.
+
+        ``within`` lets a caller that keeps its own bookkeeping in this file (the crawler's
+        state) commit it atomically with the records: both happen or neither does.
+        """
+        if not self._pending and within is None:
             return
         pending, self._pending = self._pending, []
         try:
             with transaction(self._conn) as conn:
                 self._append(conn, pending)
+                if within is not None:
+                    within(conn)
         except sqlite3.Error as error:
             raise DeliveryError(f"append to {self.log.path} failed: {error}", pending) from error
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from sinks.log import Log, Message, Start
+from sinks.backends import read_messages
+from sinks.log import Log, Message
 from sinks.topics import RawPage, record_view
 from tests.conftest import CMS_FIXTURES
 
@@ -41,14 +41,7 @@ def read_all(log: Log, topic: str, timeout: float = 30.0) -> list[Message]:
     """Everything on ``topic`` up to its current end offsets, in offset order per partition."""
     ends = log.end_offsets(topic)
     want = sum(ends[p] - o for p, o in log.beginning_offsets(topic).items())
-    consumer = log.consumer([topic], start=Start("earliest"))
-    got: list[Message] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(got) < want and time.monotonic() < deadline:
-            got.extend(consumer.poll(0.2, 1000))
-    finally:
-        consumer.close()
+    got = read_messages(log, [topic], want=want, timeout=timeout)
     assert len(got) == want, f"read {len(got)} of {want} records from {topic}"
     return sorted(got, key=lambda m: (m.partition, m.offset))
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sinks.backends import create_topics, open_log
-from sinks.log import Log, Message, Start
+from sinks.backends import create_topics, open_log, read_messages
+from sinks.log import Log
 from sinks.settings import StreamSettings
 from tests.conftest import ROOT
 from tests.contracts import produce_pages
@@ -57,22 +57,9 @@ def start_worker(settings: StreamSettings, log_file: Path) -> subprocess.Popen[b
         )
 
 
-def read_some(log: Log, topics: list[str], want: int, timeout: float) -> list[Message]:
-    """Read from the beginning until ``want`` records arrived or time is up (no end offsets needed)."""
-    consumer = log.consumer(topics, start=Start("earliest"))
-    got: list[Message] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(got) < want and time.monotonic() < deadline:
-            got.extend(consumer.poll(0.2, 1000))
-    finally:
-        consumer.close()
-    return got
-
-
 def outputs(log: Log, settings: StreamSettings, want: int, timeout: float) -> Counter[str]:
     names = create_topics(log, settings)
-    found = read_some(log, [names.articles, names.rejected], want, timeout)
+    found = read_messages(log, [names.articles, names.rejected], want=want, timeout=timeout)
     return Counter(str(m.header("ce_rawref")) for m in found)
 
 
@@ -81,7 +68,7 @@ def test_killed_worker_leaves_no_raw_record_without_output(crash_settings: Strea
     log = open_log(settings)
     names = create_topics(log, settings)
     total = produce_pages(log, names.raw, COPIES)
-    raw_refs = {m.ref for m in read_some(log, [names.raw], total, 30)}
+    raw_refs = {m.ref for m in read_messages(log, [names.raw], want=total, timeout=30)}
     assert len(raw_refs) == total
 
     victim = start_worker(settings, tmp_path / "victim.log")

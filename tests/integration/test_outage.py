@@ -11,13 +11,10 @@ from pathlib import Path
 import pytest
 
 from cleaner import CleanerSettings
-from sinks.backends import create_topics, open_log, open_producer
-from sinks.cleaning import Cleaning
+from sinks.backends import cleaning_worker, create_topics, open_log, open_producer
 from sinks.log import DeliveryError, Record, TopicSpec
-from sinks.neardup import NearDupIndex
 from sinks.settings import StreamSettings
 from sinks.spool import SpoolingProducer
-from sinks.worker import Worker
 from tests.contracts import produce_pages, read_all
 
 pytestmark = pytest.mark.timeout(240)
@@ -120,30 +117,19 @@ def test_the_worker_waits_out_an_outage_without_losing_outputs(fresh_noida, tmp_
 
     log = open_log(settings)
     stop = threading.Event()
-    worker = Worker(
-        log,
-        open_producer(log, settings),
-        Cleaning(names, CleanerSettings(), NearDupIndex(settings.path("index_path"))),
-        group=settings.group,
-        stop=stop,
-        batch_size=settings.batch_size,
-        retry_backoff=0.2,
-        max_message_bytes=settings.max_message_bytes,
-    )
-    thread = threading.Thread(target=worker.run, kwargs={"exit_when_idle": True})
-    thread.start()
-    deadline = time.monotonic() + 60
-    while worker.committed_batches < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    fresh_noida.stop()
-    time.sleep(4)  # longer than the delivery timeout: outputs of the batch in hand go to the spool
-    fresh_noida.start()
-    thread.join(120)
-    stop.set()
-    thread.join(10)
+    with cleaning_worker(log, settings, CleanerSettings(), stop) as worker:
+        thread = threading.Thread(target=worker.run, kwargs={"exit_when_idle": True})
+        thread.start()
+        deadline = time.monotonic() + 60
+        while worker.committed_batches < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        fresh_noida.stop()
+        time.sleep(4)  # longer than the delivery timeout: outputs of the batch in hand go to the spool
+        fresh_noida.start()
+        thread.join(120)
+        stop.set()
+        thread.join(10)
     assert not thread.is_alive()
-    worker.producer.close()
-    worker.cleaning.index.close()
     log.close()
 
     log = open_log(settings)

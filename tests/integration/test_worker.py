@@ -9,14 +9,13 @@ from dataclasses import replace
 import pytest
 
 from cleaner import CleanerSettings
-from sinks.backends import create_topics, open_log, open_producer
+from sinks.backends import cleaning_worker, create_topics, open_log, open_producer
 from sinks.cleaning import Cleaning
 from sinks.log import Log, Message, Record
 from sinks.neardup import NearDupIndex
 from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
 from sinks.topics import RawPage, Topics, iso_to_ms, record_view
-from sinks.worker import Worker
 from tests.conftest import CMS_FIXTURES
 from tests.contracts import read_all, validate
 
@@ -49,28 +48,15 @@ def fixture_pages() -> list[RawPage]:
 
 
 def run_worker(log: Log, settings: StreamSettings, cleaner: CleanerSettings, *, timeout: float = 120) -> Cleaning:
-    names = Topics(settings.topic_prefix)
-    cleaning = Cleaning(names, cleaner, NearDupIndex(settings.path("index_path")))
-    producer = open_producer(log, settings)
     stop = threading.Event()
-    worker = Worker(
-        log,
-        producer,
-        cleaning,
-        group=settings.group,
-        stop=stop,
-        batch_size=10,
-        max_message_bytes=settings.max_message_bytes,
-    )
-    thread = threading.Thread(target=worker.run, kwargs={"exit_when_idle": True})
-    thread.start()
-    thread.join(timeout)
-    stop.set()
-    thread.join(10)
-    producer.close()
-    cleaning.index.close()
+    with cleaning_worker(log, replace(settings, batch_size=10), cleaner, stop) as worker:
+        thread = threading.Thread(target=worker.run, kwargs={"exit_when_idle": True})
+        thread.start()
+        thread.join(timeout)
+        stop.set()
+        thread.join(10)
     assert not thread.is_alive(), "the worker did not finish"
-    return cleaning
+    return worker.cleaning
 
 
 def outputs_by_raw_ref(log: Log, names: Topics) -> dict[str, list[Message]]:

@@ -10,6 +10,7 @@ Counters: ``newsflow/emitted``, ``newsflow/unchanged``, ``newsflow/rejected``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -43,40 +44,59 @@ def now_iso() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """A page sent and waiting for its commit (with its crawl-state entry)."""
+
+    url: str
+    version: bytes
+    etag: str | None
+    last_modified: str | None
+    at: str
+
+
 class RawPagePipeline:
+    """Sends pages as they come and commits every ``BATCH`` pages or ``MAX_WAIT`` seconds, and at the end.
+
+    A commit is one flush of the producer plus the crawl-state entries of the pages in it
+    (one transaction with the embedded log). A kill loses at most the uncommitted pages
+    together with their state, so the next crawl fetches them again: no gap, no duplicate.
+    """
+
+    BATCH = 50
+    MAX_WAIT = 1.0
+
     def __init__(self, emitter: Emitter, crawler: Crawler) -> None:
         self.emitter = emitter
         self.crawler = crawler
+        self._pending: list[Emitted] = []
+        self._seen: list[str] = []
+        self._oldest = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RawPagePipeline:
         return cls(crawler.settings["NEWSFLOW_EMITTER"], crawler)
 
-    def count(self, name: str) -> None:
+    def count(self, name: str, by: int = 1) -> None:
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"newsflow/{name}")
+            self.crawler.stats.inc_value(f"newsflow/{name}", by)
 
     def process_item(self, item: Fetched | FetchFailed, spider: Spider | None = None) -> Fetched | FetchFailed:
+        try:
+            return self.handle(item)
+        finally:
+            if len(self._pending) + len(self._seen) >= self.BATCH or time.monotonic() - self._oldest > self.MAX_WAIT:
+                self.commit()
+
+    def handle(self, item: Fetched | FetchFailed) -> Fetched | FetchFailed:
         e = self.emitter
         if isinstance(item, FetchFailed):
-            rejection = Rejection(item.url, item.reason, item.detail)
-            e.producer.send(
-                rejection_record(
-                    e.topics.rejected,
-                    rejection,
-                    key=record_key(item.url),
-                    site=e.site.id,
-                    cleaner_version=cleaner_version,
-                    produced_at=now_iso(),
-                )
-            )
-            e.producer.flush()
-            self.count("rejected")
+            self.reject(item)
             return item
         now = now_iso()
         version = str(item.status).encode() + b"\n" + item.body  # a 404 after a 200 is a change
         if item.status == 304 or not e.state.changed(item.url, version):
-            e.state.seen(item.url, now)
+            self._seen.append(item.url)
             self.count("unchanged")
             raise DropItem(f"unchanged: {item.url}")
         page = RawPage(
@@ -95,18 +115,39 @@ class RawPagePipeline:
         try:
             e.producer.send(page.to_record(e.topics.raw))
         except RecordTooLarge as error:
-            self.process_item(FetchFailed(item.url, Reason.DOWNLOAD_TOO_LARGE, str(error)), spider)
+            self.reject(FetchFailed(item.url, Reason.DOWNLOAD_TOO_LARGE, str(error)))
             raise DropItem(str(error)) from error
-        if isinstance(e.producer, SqliteProducer) and e.producer.log.path == e.state.path:
-            # the state lives in the log's file: record and page commit together
-            e.producer.flush(
-                within=lambda conn: e.state.record_in(
-                    conn, item.url, version, etag=item.etag, last_modified=item.last_modified, now=now
-                )
-            )
-        else:
-            e.producer.flush()
-            e.state.record(item.url, version, etag=item.etag, last_modified=item.last_modified, now=now)
-        self.count("emitted")
+        self._pending.append(Emitted(item.url, version, item.etag, item.last_modified, now))
         self.count(f"emitted/{item.kind}")
         return item
+
+    def reject(self, item: FetchFailed) -> None:
+        e = self.emitter
+        rejection = Rejection(item.url, item.reason, item.detail)
+        record = rejection_record(
+            e.topics.rejected,
+            rejection,
+            key=record_key(item.url),
+            site=e.site.id,
+            cleaner_version=cleaner_version,
+            produced_at=now_iso(),
+        )
+        e.producer.send(record)
+        self.count("rejected")
+
+    def commit(self) -> None:
+        """Flush what was sent, then (or, with the embedded log, in the same transaction) record it."""
+        e = self.emitter
+        pending, seen = self._pending, self._seen
+        self._pending, self._seen, self._oldest = [], [], time.monotonic()
+        entries = [(p.url, p.version, p.etag, p.last_modified, p.at) for p in pending]
+        now = now_iso()
+        if isinstance(e.producer, SqliteProducer) and e.producer.log.path == e.state.path:
+            e.producer.flush(within=lambda conn: e.state.record_in(conn, entries, seen=seen, now=now))
+        else:
+            e.producer.flush()
+            e.state.record(entries, seen=seen, now=now)
+        self.count("emitted", len(pending))
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        self.commit()

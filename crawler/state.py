@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,10 @@ CREATE TABLE IF NOT EXISTS crawl_pages (
 
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
+
+
+#: what is recorded for an emitted page: url, body version, etag, last-modified, time emitted
+Entry = tuple[str, bytes, str | None, str | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,27 +69,27 @@ class CrawlState:
         known = self.get(url)
         return known is None or known.body_sha256 != body_hash(body)
 
-    def record(self, url: str, body: bytes, *, etag: str | None, last_modified: str | None, now: str) -> None:
-        """Remember the emitted version (call after the raw record was acknowledged)."""
+    def record(self, entries: list[Entry], *, seen: Sequence[str] = (), now: str) -> None:
+        """Remember emitted versions and seen pages (call after the raw records were acknowledged)."""
         with transaction(self._conn) as conn:
-            self.record_in(conn, url, body, etag=etag, last_modified=last_modified, now=now)
+            self.record_in(conn, entries, seen=seen, now=now)
 
-    def record_in(
-        self, conn: sqlite3.Connection, url: str, body: bytes, *, etag: str | None, last_modified: str | None, now: str
-    ) -> None:
-        """The same, inside a transaction of the caller's on a connection to this file."""
-        conn.execute(
+    def record_in(self, conn: sqlite3.Connection, entries: list[Entry], *, seen: Sequence[str] = (), now: str) -> None:
+        """The same, inside a transaction of the caller's on a connection to this file.
+
+        ``entries`` are (url, body version, etag, last-modified, time emitted); ``seen`` are
+        pages that came back unchanged, whose last-seen time moves to ``now``.
+        """
+        conn.executemany(
             "INSERT INTO crawl_pages (site, url, etag, last_modified, body_sha256, first_seen, last_seen)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(site, url) DO UPDATE SET etag = excluded.etag,"
             " last_modified = excluded.last_modified, body_sha256 = excluded.body_sha256,"
             " last_seen = excluded.last_seen",
-            (self.site, url, etag, last_modified, body_hash(body), now, now),
+            [(self.site, url, etag, modified, body_hash(body), at, at) for url, body, etag, modified, at in entries],
         )
-
-    def seen(self, url: str, now: str) -> None:
-        """The page answered 304 or came back unchanged: only its last-seen time moves."""
-        with transaction(self._conn) as conn:
-            conn.execute("UPDATE crawl_pages SET last_seen = ? WHERE site = ? AND url = ?", (now, self.site, url))
+        conn.executemany(
+            "UPDATE crawl_pages SET last_seen = ? WHERE site = ? AND url = ?", [(now, self.site, url) for url in seen]
+        )
 
     def __len__(self) -> int:
         (count,) = self._conn.execute("SELECT COUNT(*) FROM crawl_pages WHERE site = ?", (self.site,)).fetchone()

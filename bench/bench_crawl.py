@@ -1,7 +1,8 @@
 """Crawl throughput on loopback, politeness delays off, and peak memory.
 
 Builds a news column of N article pages (the bundled demo portal's articles, copied
-under distinct URLs) with paginated list pages, serves it on 127.0.0.1 and:
+under distinct URLs) with paginated list pages, serves it on 127.0.0.1 from a separate
+process (so the server does not compete for this process's GIL) and:
 
 1. baseline: fetches every article URL with ``urllib`` from 16 threads, in this process;
 2. newsflow: one crawl through the real pipeline (robots.txt, address guard, crawl
@@ -15,6 +16,8 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +31,6 @@ from crawler.run import crawl_sites
 from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig
 from newsflow.demo import demo_root
-from newsflow.site_server import SiteServer
 from sinks.settings import StreamSettings
 
 PER_LIST = 20
@@ -52,6 +54,24 @@ def build_site(root: Path, articles: int) -> list[str]:
     return paths
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(url: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def baseline(urls: list[str]) -> float:
     def get(url: str) -> int:
         with urllib.request.urlopen(url, timeout=30) as response:
@@ -70,14 +90,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         paths = build_site(work / "site", args.articles)
-        with SiteServer(work / "site") as server:
-            base = baseline([server.url(p) for p in paths])
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-m", "newsflow.site_server", str(work / "site"), str(port)])
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_up(url + "/robots.txt")
+            base = baseline([url + p for p in paths])
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             site = SiteConfig(
                 id="bench",
                 name="bench",
                 region={"province": "福建省"},
-                start_urls=(server.url("/news/index.html"),),
+                start_urls=(url + "/news/index.html",),
                 allowed_domains=("127.0.0.1",),
                 list_url_patterns=(r"/news/index(_\d+)?\.html$",),
                 article_url_patterns=(r"/news/\d{6}/t\d{8}_\d+\.html$",),
@@ -95,6 +119,9 @@ def main() -> None:
             streams = StreamSettings(db_path=str(work / "log.db"), index_path=str(work / "i.db"))
             [report] = crawl_sites([site], crawler, streams)
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        finally:
+            server.terminate()
+            server.wait()
     fetched = report.fetched
     print(f"\n{args.articles} article pages + {len(paths) // PER_LIST + 1} list pages on 127.0.0.1, one process\n")
     print("| run | pages | seconds | pages/s | peak RSS MB |")

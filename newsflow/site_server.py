@@ -143,3 +143,18 @@ class SiteServer:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
+
+
+def main() -> None:
+    """``python -m newsflow.site_server FOLDER PORT``: serve a folder on 127.0.0.1 until interrupted."""
+    import sys
+
+    server = SiteServer(Path(sys.argv[1]), port=int(sys.argv[2])).start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -29,6 +29,10 @@ class CrawlerSettings:
     #: larger responses are cancelled and recorded as ``fetch.too_large``
     max_download_bytes: int = 10 * 1024 * 1024
     retries: int = 3
+    #: seconds before retry N of a 429/503/5xx without Retry-After: backoff_base × 2^N
+    backoff_base: float = 1.0
+    #: a server's Retry-After is honoured up to this many seconds
+    max_retry_after: float = 120.0
     #: addresses the guard lets through although they are not public ("127.0.0.1" for a local test site)
     allowed_addresses: str = ""
     #: with Kafka, one SQLite file per site: what was emitted, for incremental crawls
@@ -66,6 +70,11 @@ def scrapy_settings(site: SiteConfig, settings: CrawlerSettings) -> dict[str, An
         "REMOTE_CONTROL_ENABLED": False,  # Scrapy 2.19 would open an HTTP control port for every crawl
         "LOG_LEVEL": settings.log_level,
         "NEWSFLOW_ALLOWED_ADDRESSES": settings.allowed(),
-        "DOWNLOADER_MIDDLEWARES": {"crawler.guard.AddressGuardMiddleware": 10},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.guard.AddressGuardMiddleware": 10,
+            "crawler.backoff.BackoffRetryMiddleware": 560,  # before Scrapy's RetryMiddleware (550) sees a response
+        },
+        "NEWSFLOW_MAX_RETRY_AFTER": settings.max_retry_after,
+        "NEWSFLOW_BACKOFF_BASE": settings.backoff_base,
         "ITEM_PIPELINES": {"crawler.pipelines.RawPagePipeline": 300},
     }

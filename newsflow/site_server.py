@@ -4,7 +4,9 @@ Serves a folder. ``manifest.json`` in it may give each path its ``content_type``
 (so a page can carry a missing or wrong HTTP charset, as real servers do).
 Answers conditional requests (ETag, Last-Modified) with 304, unknown paths with
 404, and ``redirects`` (path → location) with 302; ``delays`` (path → seconds)
-hold a response back, as a slow server would. Binds to loopback only.
+hold a response back, as a slow server would; ``hiccups`` (path → (status, headers))
+are answered once before the real page, as a throttling server would. Binds to
+loopback only. ``requests`` and ``request_times`` record what was asked, and when.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class SiteServer:
         *,
         redirects: Mapping[str, str] | None = None,
         delays: Mapping[str, float] | None = None,
+        hiccups: Mapping[str, tuple[int, Mapping[str, str]]] | None = None,
         port: int = 0,
     ) -> None:
         self.root = Path(root)
@@ -47,6 +50,8 @@ class SiteServer:
         self.content_types = {path: entry.get("content_type") for path, entry in entries.items()}
         self.redirects = dict(redirects or {})
         self.delays = dict(delays or {})
+        self.hiccups = dict(hiccups or {})
+        self.request_times: list[tuple[str, float]] = []
         self.requests: list[str] = []  # every path asked for, in order
         self._server = QuietServer(("127.0.0.1", port), self._handler())
         self._thread: threading.Thread | None = None
@@ -68,6 +73,15 @@ class SiteServer:
             def do_GET(self) -> None:
                 path = unquote(urlsplit(self.path).path)
                 site.requests.append(path)
+                site.request_times.append((path, time.monotonic()))
+                if path in site.hiccups:
+                    status, headers = site.hiccups.pop(path)
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if path in site.delays:
                     time.sleep(site.delays[path])
                 if path in site.redirects:

@@ -313,3 +313,43 @@ def test_the_bundled_site_configs_crawl_their_recorded_copies(tmp_path: Path) ->
     for message in crawler.topic("raw"):
         emitted.setdefault(str(message.header("ce_site")), set()).add(str(message.header("ce_url")))
     assert emitted == expected
+
+
+def test_429_and_503_are_retried_after_their_retry_after(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    articles = build_news_site(root, copies=1, per_page=40)
+    throttled, unavailable = articles[3], articles[7]
+    hiccups = {throttled: (429, {"Retry-After": "2"}), unavailable: (503, {})}
+    with SiteServer(root, hiccups=hiccups, port=free_port()) as server:
+        crawler = Crawler(tmp_path / "crawl", site_config("news", server.port))
+        crawl = crawler.run()
+    times = {path: [t for p, t in server.request_times if p == path] for path in (throttled, unavailable)}
+    assert len(times[throttled]) == 2 and times[throttled][1] - times[throttled][0] >= 2.0, "Retry-After: 2 honoured"
+    assert len(times[unavailable]) == 2 and times[unavailable][1] - times[unavailable][0] >= 1.0, "backoff of 1 s"
+    assert sorted(m.header("ce_url") for m in crawler.topic("raw")) == sorted(server.url(p) for p in articles)
+    assert crawl.stat("retry/count") == 2
+
+
+def test_sitemaps_and_rss_feeds_lead_to_articles(tmp_path: Path) -> None:
+    page = (CMS_FIXTURES / "govcn_02_gbk.html").read_bytes()
+    in_sitemap, in_feed = "/news/202003/t20200301_200001.html", "/news/202003/t20200302_200002.html"
+    with SiteServer(tmp_path / "site", port=free_port()) as server:
+        sitemap = f'<?xml version="1.0"?><urlset><url><loc>{server.url(in_sitemap)}</loc></url></urlset>'
+        feed = f"<rss><channel><item><title>t</title><link>{server.url(in_feed)}</link></item></channel></rss>"
+        write_site(
+            tmp_path / "site",
+            {
+                "/robots.txt": "User-agent: *\nAllow: /\n",
+                "/news/index.html": links(),
+                "/sitemap.xml": sitemap,
+                "/rss.xml": feed,
+                in_sitemap: page,
+                in_feed: page,
+            },
+        )
+        config = site_config(
+            "feeds", server.port, sitemap_urls=[server.url("/sitemap.xml")], rss_urls=[server.url("/rss.xml")]
+        )
+        crawler = Crawler(tmp_path / "crawl", config)
+        crawler.run()
+    assert sorted(m.header("ce_url") for m in crawler.topic("raw")) == [server.url(in_sitemap), server.url(in_feed)]

@@ -101,6 +101,7 @@ class SiteConfig(Frozen):
     rss_urls: tuple[str, ...] = ()
     hints: Hints = Hints()
     schedule: Schedule
+    #: list-to-list hops from a start URL other than pagination (a section's sub-columns)
     max_depth: int = Field(3, ge=0)
     max_pages: int = Field(1000, ge=1)
     politeness: Politeness = Politeness()

@@ -83,9 +83,10 @@ class NewsSpider(scrapy.Spider):
         for url in (*self.site.sitemap_urls, *self.site.rss_urls):
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.failed, dont_filter=True)
 
-    def list_request(self, url: str, *, pages: int) -> scrapy.Request:
+    def list_request(self, url: str, *, pages: int, depth: int = 0) -> scrapy.Request:
         """List pages are fetched every crawl, unconditionally: they are where new articles appear."""
-        return scrapy.Request(url, callback=self.parse_list, errback=self.failed, meta={"kind": LIST, "pages": pages})
+        meta = {"kind": LIST, "pages": pages, "list_depth": depth}
+        return scrapy.Request(url, callback=self.parse_list, errback=self.failed, meta=meta)
 
     def page_request(self, url: str, kind: str, first: str | None = None) -> scrapy.Request:
         headers = {}
@@ -113,9 +114,15 @@ class NewsSpider(scrapy.Spider):
 
     # -- callbacks -------------------------------------------------------------------------
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
+        """Articles by pattern; more list pages within the limits.
+
+        A link whose text is a page number or a "next" word is pagination of this list
+        (bounded by ``pagination.max_pages``); any other list link leads to another list,
+        one level deeper (bounded by ``max_depth``).
+        """
         if not isinstance(response, TextResponse):
             return
-        pages = response.meta.get("pages", 1)
+        pages, depth = response.meta.get("pages", 1), response.meta.get("list_depth", 0)
         for anchor in response.css("a[href]"):
             href = anchor.attrib["href"].strip()
             if not href or href.startswith(("javascript:", "mailto:", "#")):
@@ -124,8 +131,13 @@ class NewsSpider(scrapy.Spider):
             text = "".join(anchor.css("::text").getall()).strip()
             if self.is_article(url):
                 yield self.page_request(url, ARTICLE)
-            elif self.is_list(url, text) and pages < self.site.pagination.max_pages:
-                yield self.list_request(url, pages=pages + 1)
+            elif not self.is_list(url, text):
+                continue
+            elif text in self.next_texts or text.isdigit():
+                if pages < self.site.pagination.max_pages:
+                    yield self.list_request(url, pages=pages + 1, depth=depth)
+            elif depth < self.site.max_depth:
+                yield self.list_request(url, pages=1, depth=depth + 1)
 
     def parse_article(self, response: Response) -> Iterator[Fetched | scrapy.Request]:
         yield self.fetched(response)

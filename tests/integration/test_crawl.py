@@ -353,3 +353,27 @@ def test_sitemaps_and_rss_feeds_lead_to_articles(tmp_path: Path) -> None:
         crawler = Crawler(tmp_path / "crawl", config)
         crawler.run()
     assert sorted(m.header("ce_url") for m in crawler.topic("raw")) == [server.url(in_sitemap), server.url(in_feed)]
+
+
+def test_list_depth_and_pagination_limits(tmp_path: Path) -> None:
+    page = (CMS_FIXTURES / "trs_02_gbk.html").read_bytes()
+    art = [f"/news/202004/t2020040{i}_30000{i}.html" for i in range(1, 5)]
+    start_page = links(art[0], "/news/sub/index.html").replace("</ul>", '</ul><a href="index_1.html">2</a>')
+    with SiteServer(tmp_path / "site", port=free_port()) as server:
+        write_site(
+            tmp_path / "site",
+            {
+                "/robots.txt": "User-agent: *\nAllow: /\n",
+                # start → (page 2 by number) and → a sub-column (one level deeper) → a sub-sub-column (too deep)
+                "/news/index.html": start_page,
+                "/news/index_1.html": links(art[1]),
+                "/news/sub/index.html": links(art[2], "/news/sub/deeper/index.html"),
+                "/news/sub/deeper/index.html": links(art[3]),
+                **dict.fromkeys(art, page),
+            },
+        )
+        lists = [r"/news/(?:[a-z]+/)*index(_\d+)?\.html$"]
+        crawler = Crawler(tmp_path / "crawl", site_config("depth", server.port, list_url_patterns=lists, max_depth=1))
+        crawler.run()
+    assert sorted(m.header("ce_url") for m in crawler.topic("raw")) == sorted(server.url(p) for p in art[:3])
+    assert "/news/sub/deeper/index.html" not in server.requests

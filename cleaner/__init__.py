@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from cleaner.hints import PageHints
 from cleaner.pipeline import clean_page, clean_text, repair_text
 from cleaner.reasons import Reason, Reject, Stage
 from cleaner.records import Article, EncodingInfo, Quality, Rejection
@@ -19,6 +20,7 @@ __all__ = [
     "Article",
     "CleanerSettings",
     "EncodingInfo",
+    "PageHints",
     "Quality",
     "Reason",
     "Reject",

@@ -132,20 +132,35 @@ def _best_cjk_reading(body: bytes, preferred: tuple[str, ...]) -> tuple[str, str
     return codec, text
 
 
-def decode_body(body: bytes, headers: Mapping[str, str], settings: CleanerSettings) -> tuple[str, EncodingInfo]:
-    """Return (text, how it was decoded) or raise a ``decode.*`` rejection."""
+def declared_charset(body: bytes, content_type: str | None) -> tuple[str | None, str | None]:
+    """The charset the HTTP header (first) or a ``<meta>`` declares, and which one said it."""
+    http_label = HEADER_CHARSET_RE.search(content_type or "")
+    if http_label:
+        return http_label.group(1), "http"
+    meta_label = CHARSET_RE.search(body[:SNIFF])
+    if meta_label:
+        return meta_label.group(1).decode("ascii", "replace"), "meta"
+    return None, None
+
+
+def decode_body(
+    body: bytes, headers: Mapping[str, str], settings: CleanerSettings, *, encoding_hint: str | None = None
+) -> tuple[str, EncodingInfo]:
+    """Return (text, how it was decoded) or raise a ``decode.*`` rejection.
+
+    ``encoding_hint`` (a site config's) is tried first and used when the bytes decode
+    cleanly in it; otherwise the general rules below decide.
+    """
     content_type = header(headers, "content-type")
     reject_non_text(body, content_type, settings)
+    hinted = _hinted(body, content_type, encoding_hint, settings)
+    if hinted is not None:
+        return hinted
     for bom, codec in BOMS:
         if body.startswith(bom):
             text = body.decode(codec, errors="replace")
             return _checked(text, EncodingInfo(codec, codec, codec, 1.0, 0.0, "bom"), settings)
-    http_label = HEADER_CHARSET_RE.search(content_type or "")
-    meta_label = CHARSET_RE.search(body[:SNIFF])
-    declared = (http_label.group(1) if http_label else None) or (
-        meta_label.group(1).decode("ascii", "replace") if meta_label else None
-    )
-    source = "http" if http_label else "meta" if meta_label else None
+    declared, source = declared_charset(body, content_type)
     declared_codecs = codecs_for(declared)
     declared_name = declared.lower() if declared else None
 
@@ -182,6 +197,19 @@ def decode_body(body: bytes, headers: Mapping[str, str], settings: CleanerSettin
         wrong = bool(declared_codecs) and codec not in declared_codecs
         return _checked(text, EncodingInfo(declared_name, codec, codec, 0.85, 0.0, "detector", wrong), settings)
     return _detect(body, declared_name, declared_codecs, settings)
+
+
+def _hinted(
+    body: bytes, content_type: str | None, hint: str | None, settings: CleanerSettings
+) -> tuple[str, EncodingInfo] | None:
+    for codec in codecs_for(hint) if hint else ():
+        text = _strict(body, codec)
+        if text is not None:
+            declared, _ = declared_charset(body, content_type)
+            wrong = bool(declared) and codec not in codecs_for(declared)
+            info = EncodingInfo(declared.lower() if declared else None, codec, codec, 0.95, 0.0, "site-hint", wrong)
+            return _checked(text, info, settings)
+    return None
 
 
 def _detect(

@@ -22,10 +22,13 @@ import re
 from dataclasses import dataclass, field
 
 import lxml.html
+from cssselect import SelectorError
+from cssselect.xpath import ExpressionError
 from lxml import etree
 
 from cleaner import selectors as sel
 from cleaner.charclass import count_cjk
+from cleaner.hints import PageHints
 from cleaner.layout import is_info_line
 from cleaner.metadata import Fields, find_date, read_info_line
 from cleaner.reasons import Reason, Reject
@@ -229,13 +232,44 @@ def trafilatura_lines(root: lxml.html.HtmlElement, url: str | None) -> list[str]
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
-def extract_html(html: str, *, url: str | None, settings: CleanerSettings) -> Extracted:
+def hinted_node(root: lxml.html.HtmlElement, selector: str | None) -> etree._Element | None:
+    """The match of a site's CSS selector with the most CJK text (None if it matches nothing)."""
+    if not selector:
+        return None
+    try:
+        nodes = root.cssselect(selector)
+    except (SelectorError, ExpressionError):
+        return None
+    return max(nodes, key=lambda n: count_cjk(n.text_content()), default=None)
+
+
+def apply_hints(root: lxml.html.HtmlElement, hints: PageHints, fields: Fields) -> tuple[etree._Element, str] | None:
+    """Title and date from the site's selectors into ``fields`` (first, before the page's own);
+    returns the body container the site names, when it holds enough text."""
+    title = hinted_node(root, hints.title_selector)
+    if title is not None and count_cjk(title.text_content()) >= 2:
+        fields.title = None
+        fields.offer("title", " ".join(title.text_content().split()), "site:title")
+    date = hinted_node(root, hints.date_selector)
+    if date is not None:
+        fields.published_at = None
+        fields.offer("published_at", find_date(date.text_content()), "site:date")
+    body = hinted_node(root, hints.body_selector)
+    if body is not None and count_cjk(body.text_content()) >= MIN_HINT_CJK:
+        return body, "site:body"
+    return None
+
+
+def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints: PageHints | None = None) -> Extracted:
     root = parse(html)
     meta = meta_values(root)
     meta_fields = read_meta(meta)
     title = find_title(root, meta, meta_fields)
     body = root.find("body")
-    found = container(root)
+    found = apply_hints(root, hints, meta_fields) if hints is not None else None
+    if meta_fields.sources.get("title") == "site:title":
+        title = meta_fields.title
+    found = found or container(root)
     if found is not None:
         node, source = found
         lines = element_lines(node)

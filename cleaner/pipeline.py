@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from cleaner import __version__
 from cleaner.decode import decode_body
 from cleaner.extract import Extracted, extract_html
+from cleaner.hints import PageHints
 from cleaner.identity import article_id, content_hash, simhash
 from cleaner.layout import Layout, furniture_kind, is_spam, split_paragraphs, walk_lines
 from cleaner.normalise import fullwidth_punctuation, normalise_spacing
@@ -190,17 +191,19 @@ def clean_page(
     url: str,
     headers: Mapping[str, str] | None = None,
     settings: CleanerSettings,
+    hints: PageHints | None = None,
     timings: Timings | None = None,
 ) -> Article | Rejection:
-    """Clean one fetched page: raw body bytes, the response headers that matter, its URL."""
+    """Clean one fetched page: raw body bytes, the response headers that matter, its URL,
+    and the site's hints (encoding, selectors) when its config gives any."""
     decoded: list[EncodingInfo] = []
 
     def run() -> Article:
         with timed(timings, "decode"):
-            html, encoding = decode_body(body, headers or {}, settings)
+            html, encoding = decode_body(body, headers or {}, settings, encoding_hint=hints.encoding if hints else None)
         decoded.append(encoding)
         with timed(timings, "extract"):
-            extracted = extract_html(html, url=url, settings=settings)
+            extracted = extract_html(html, url=url, settings=settings, hints=hints)
         return _clean_lines(
             "\n".join(extracted.lines),
             url=url,

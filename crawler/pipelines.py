@@ -111,6 +111,7 @@ class RawPagePipeline:
             last_modified=item.last_modified,
             etag=item.etag,
             region=e.site.region.label(),
+            hints=tuple(sorted(e.site.hints.model_dump(exclude_none=True).items())),
         )
         try:
             e.producer.send(page.to_record(e.topics.raw))

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from cleaner import Article, CleanerSettings, Rejection, clean_page
+from cleaner import Article, CleanerSettings, PageHints, Rejection, clean_page
 from cleaner import __version__ as cleaner_version
 from cleaner.identity import article_id
 from cleaner.reasons import Reason
@@ -73,7 +73,13 @@ class Cleaning:
         if not 200 <= page.status < 300:
             detail = f"HTTP {page.status} for {page.final_url}"
             return self._reject(Rejection(page.url, Reason.HTTP_STATUS, detail, raw_ref=message.ref), page.key, page)
-        result = clean_page(page.body, url=page.final_url, headers=page.http_headers(), settings=self.settings)
+        result = clean_page(
+            page.body,
+            url=page.final_url,
+            headers=page.http_headers(),
+            settings=self.settings,
+            hints=PageHints.from_mapping(dict(page.hints)),
+        )
         if isinstance(result, Rejection):
             return self._reject(dataclasses.replace(result, url=page.url, raw_ref=message.ref), page.key, page)
         return self._publish(result, page, message.ref)

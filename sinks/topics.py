@@ -38,6 +38,8 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 DETAIL_HEADER_LIMIT = 1024  # a rejection's detail in headers is cut here; the value has it whole
 
 DAY_MS = 24 * 3600 * 1000
+HINT_PREFIX = "ce_hint"  # ce_hintencoding, ce_hintbodyselector, …: CloudEvents names have no underscores
+HINT_NAMES = {name.replace("_", ""): name for name in ("encoding", "body_selector", "title_selector", "date_selector")}
 
 
 class MalformedRecord(ValueError):
@@ -133,6 +135,8 @@ class RawPage:
     last_modified: str | None = None
     etag: str | None = None
     region: str | None = None
+    #: the site's cleaner hints (encoding, body/title/date selectors), as ``PageHints`` names them
+    hints: tuple[tuple[str, str], ...] = ()
     schema: str = RAW_SCHEMA
 
     @property
@@ -161,6 +165,7 @@ class RawPage:
             ce_crawlid=self.crawl_id,
             ce_httplastmodified=self.last_modified,
             ce_httpetag=self.etag,
+            **{HINT_PREFIX + name.replace("_", ""): value for name, value in self.hints},
         )
         return Record(topic, self.key, self.body, headers, iso_to_ms(self.fetched_at))
 
@@ -188,6 +193,11 @@ class RawPage:
             last_modified=message.header("ce_httplastmodified"),
             etag=message.header("ce_httpetag"),
             region=message.header("ce_region"),
+            hints=tuple(
+                (HINT_NAMES[name[len(HINT_PREFIX) :]], value.decode("utf-8", "replace"))
+                for name, value in message.headers
+                if name.startswith(HINT_PREFIX) and name[len(HINT_PREFIX) :] in HINT_NAMES
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +212,7 @@ class RawPage:
             "region": self.region,
             "crawl_id": self.crawl_id,
             "headers": self.http_headers(),
+            "hints": dict(self.hints),
             "body_bytes": len(self.body),
             "body_sha256": hashlib.sha256(self.body).hexdigest(),
             "body_base64": base64.b64encode(self.body).decode("ascii"),

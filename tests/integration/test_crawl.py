@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -20,9 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cleaner import CleanerSettings
 from newsflow.demo import demo_root
 from newsflow.site_server import SiteServer
-from sinks.backends import open_log
+from sinks.backends import cleaning_worker, open_log
 from sinks.log import Message
 from sinks.settings import StreamSettings
 from tests.conftest import CMS_FIXTURES, ROOT
@@ -313,6 +315,16 @@ def test_the_bundled_site_configs_crawl_their_recorded_copies(tmp_path: Path) ->
     for message in crawler.topic("raw"):
         emitted.setdefault(str(message.header("ce_site")), set()).add(str(message.header("ce_url")))
     assert emitted == expected
+
+    # the cleaning worker uses each site's hints, carried on its raw records
+    log = open_log(crawler.streams)
+    with cleaning_worker(log, crawler.streams, CleanerSettings(), threading.Event()) as worker:
+        worker.run(exit_when_idle=True)
+    log.close()
+    articles = [validate(m)["value"] for m in crawler.topic("articles")]
+    assert len(articles) == sum(map(len, expected.values())), "every recorded article cleans to an article"
+    hinted = {p.stem for p in configs if "body_selector" in p.read_text(encoding="utf-8")}
+    assert hinted and all(a["field_sources"]["body"] == "site:body" for a in articles if a["site"] in hinted)
 
 
 def test_429_and_503_are_retried_after_their_retry_after(tmp_path: Path) -> None:

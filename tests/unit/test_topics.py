@@ -40,6 +40,7 @@ def raw_page(body: bytes = b"<html>\xb9\xfa</html>", status: int = 200) -> RawPa
         crawl_id="c1",
         content_type="text/html; charset=gbk",
         etag='"abc"',
+        hints=(("body_selector", "div#content"), ("encoding", "gbk")),
     )
 
 
@@ -71,6 +72,8 @@ def test_raw_view_validates_and_carries_the_body() -> None:
     assert view["value"]["body_bytes"] == len(b"<html>\xb9\xfa</html>")
     assert view["record"]["key"] == "http://www.example.gov.cn/news/1.html"
     assert view["headers"]["ce_type"] == "newsflow.raw/1"
+    assert view["value"]["hints"] == {"body_selector": "div#content", "encoding": "gbk"}
+    assert view["headers"]["ce_hintbodyselector"] == "div#content"
 
 
 @pytest.mark.parametrize("missing", ["ce_url", "ce_status", "ce_time", "ce_site", "ce_crawlid"])

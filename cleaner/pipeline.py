@@ -19,10 +19,12 @@ from dataclasses import dataclass
 
 from cleaner import __version__
 from cleaner.decode import decode_body
+from cleaner.decode import header as header_value
 from cleaner.extract import Extracted, extract_html
 from cleaner.hints import PageHints
 from cleaner.identity import article_id, content_hash, simhash
 from cleaner.layout import Layout, furniture_kind, is_spam, split_paragraphs, walk_lines
+from cleaner.multipart import is_multipart, unpack_parts
 from cleaner.normalise import fullwidth_punctuation, normalise_spacing
 from cleaner.patterns import EDITOR_LINE_RE, KEYWORDS_RE
 from cleaner.quality import assess
@@ -195,22 +197,39 @@ def clean_page(
     timings: Timings | None = None,
 ) -> Article | Rejection:
     """Clean one fetched page: raw body bytes, the response headers that matter, its URL,
-    and the site's hints (encoding, selectors) when its config gives any."""
-    decoded: list[EncodingInfo] = []
+    and the site's hints (encoding, selectors) when its config gives any.
 
-    def run() -> Article:
+    A ``multipart/mixed`` body is a multi-page article (see :mod:`cleaner.multipart`):
+    each page is decoded and extracted on its own, the bodies are joined in order and the
+    metadata comes from the first page.
+    """
+    decoded: list[EncodingInfo] = []
+    content_type = header_value(headers or {}, "content-type")
+
+    def extract(part_body: bytes, part_headers: Mapping[str, str]) -> Extracted:
         with timed(timings, "decode"):
-            html, encoding = decode_body(body, headers or {}, settings, encoding_hint=hints.encoding if hints else None)
+            html, encoding = decode_body(
+                part_body, part_headers, settings, encoding_hint=hints.encoding if hints else None
+            )
         decoded.append(encoding)
         with timed(timings, "extract"):
-            extracted = extract_html(html, url=url, settings=settings, hints=hints)
+            return extract_html(html, url=url, settings=settings, hints=hints)
+
+    def run() -> Article:
+        if is_multipart(content_type):
+            try:
+                parts = unpack_parts(body, str(content_type))
+            except ValueError as error:
+                raise Reject(Reason.NOT_HTML, f"unreadable multi-page container: {error}") from error
+            pages = [extract(p.body, {"content-type": p.content_type or ""}) for p in parts]
+        else:
+            pages = [extract(body, headers or {})]
+        first = pages[0]
+        lines = list(first.lines)
+        for page in pages[1:]:  # later pages repeat the title and page furniture: keep their body only
+            lines.extend(line for line in page.lines if line.strip() and line.strip() != (first.title or "").strip())
         return _clean_lines(
-            "\n".join(extracted.lines),
-            url=url,
-            settings=settings,
-            extracted=extracted,
-            encoding=encoding,
-            timings=timings,
+            "\n".join(lines), url=url, settings=settings, extracted=first, encoding=decoded[0], timings=timings
         )
 
     result = _guarded(url, run)

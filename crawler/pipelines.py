@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem
 
 from cleaner import Rejection
 from cleaner import __version__ as cleaner_version
+from cleaner.multipart import Part, pack_parts
 from cleaner.reasons import Reason
 from crawler.sites import SiteConfig
 from crawler.spider import Fetched, FetchFailed
@@ -94,7 +95,11 @@ class RawPagePipeline:
             self.reject(item)
             return item
         now = now_iso()
-        version = str(item.status).encode() + b"\n" + item.body  # a 404 after a 200 is a change
+        content_type, body = item.content_type, item.body
+        if item.parts:  # a multi-page article: one record, every page's bytes untouched inside
+            content_type, body = pack_parts([Part(p.final_url, p.content_type, p.body) for p in (item, *item.parts)])
+            self.count("multipage")
+        version = str(item.status).encode() + b"\n" + body  # a 404 after a 200 is a change
         if item.status == 304 or not e.state.changed(item.url, version):
             self._seen.append(item.url)
             self.count("unchanged")
@@ -103,11 +108,11 @@ class RawPagePipeline:
             url=item.url,
             final_url=item.final_url,
             status=item.status,
-            body=item.body,
+            body=body,
             fetched_at=now,
             site=e.site.id,
             crawl_id=e.crawl_id,
-            content_type=item.content_type,
+            content_type=content_type,
             last_modified=item.last_modified,
             etag=item.etag,
             region=e.site.region.label(),

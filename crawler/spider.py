@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -48,6 +48,8 @@ class Fetched:
     content_type: str | None
     last_modified: str | None
     etag: str | None
+    #: pages 2… of a multi-page article, in order (this item is page 1)
+    parts: tuple[Fetched, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,16 +142,59 @@ class NewsSpider(scrapy.Spider):
                 yield self.list_request(url, pages=1, depth=depth + 1)
 
     def parse_article(self, response: Response) -> Iterator[Fetched | scrapy.Request]:
-        yield self.fetched(response)
+        """An article; if it continues on further pages, they are fetched first and kept with it."""
+        page = self.fetched(response)
         if response.status != 200 or not isinstance(response, TextResponse):
+            yield page
             return
-        continuation = self.continuation_of(response)
-        for href in response.css("a[href]::attr(href)").getall():
-            url = urljoin(response.url, href.strip())
-            if continuation.match(url):
-                yield self.page_request(url, CONTINUATION, first=response.meta.get("first", response.url))
+        continuations = []
+        for url in self.links(response):
+            if self.continuation_of(response).match(url):
+                continuations.append(url)
             elif any(r.search(url) for r in self.attachment_res):
                 yield self.page_request(url, ATTACHMENT)
+        pending = sorted(set(continuations), key=self.page_number)
+        if pending:
+            yield self.part_request(pending[0], parts=(page,), pending=tuple(pending[1:]))
+        else:
+            yield page
+
+    def links(self, response: TextResponse) -> list[str]:
+        return [urljoin(response.url, href.strip()) for href in response.css("a[href]::attr(href)").getall()]
+
+    def page_number(self, url: str) -> int:
+        found = re.search(self.site.continuation_pattern + r"\.[a-z]+$", url.split("?")[0])
+        return int(found.group(1)) if found and found.group(1).isdigit() else 0
+
+    def part_request(self, url: str, *, parts: tuple[Fetched, ...], pending: tuple[str, ...]) -> scrapy.Request:
+        meta = {"kind": CONTINUATION, "first": parts[0].url, "parts": parts, "pending": pending}
+        return scrapy.Request(url, callback=self.parse_part, errback=self.part_failed, meta=meta, priority=2)
+
+    def parse_part(self, response: Response) -> Iterator[Fetched | scrapy.Request]:
+        parts = (*response.meta["parts"], self.fetched(response))
+        pending = list(response.meta["pending"])
+        if response.status == 200 and isinstance(response, TextResponse):
+            known = {p.url for p in parts} | set(pending)
+            pending += [u for u in self.links(response) if self.continuation_of(response).match(u) and u not in known]
+            pending = sorted(set(pending), key=self.page_number)
+        if pending:
+            yield self.part_request(pending[0], parts=parts, pending=tuple(pending[1:]))
+        else:
+            yield self.joined(parts)
+
+    def part_failed(self, failure: Failure) -> Iterator[Fetched]:
+        """A later page could not be fetched: the article goes on with the pages it has."""
+        request = getattr(failure, "request", None)
+        if request is not None and request.meta.get("parts"):
+            self.logger.warning(
+                "page %s of a multi-page article failed (%s); keeping the others", request.url, failure.value
+            )
+            yield self.joined(request.meta["parts"])
+
+    @staticmethod
+    def joined(parts: tuple[Fetched, ...]) -> Fetched:
+        first, rest = parts[0], tuple(p for p in parts[1:] if p.status == 200)
+        return replace(first, parts=rest) if rest else first
 
     def continuation_of(self, response: Response) -> re.Pattern[str]:
         """Page N of this article: its URL (page 1's, for a continuation) with the suffix before the extension."""

@@ -68,21 +68,29 @@ def topic_prefix() -> str:
     return f"t{uuid.uuid4().hex[:8]}."
 
 
-@pytest.fixture(params=["sqlite", "kafka"])
-def stream_settings(request: pytest.FixtureRequest, tmp_path: Path, topic_prefix: str) -> StreamSettings:
-    """Settings for one backend, with every file in ``tmp_path`` and topics under a fresh prefix."""
-    common = {
+def backend_settings(
+    request: pytest.FixtureRequest, tmp_path: Path, topic_prefix: str, broker: str, **overrides: object
+) -> StreamSettings:
+    """Settings for ``request.param`` ("sqlite" or a broker's name), every file in ``tmp_path``."""
+    common: dict = {
         "db_path": str(tmp_path / "log.db"),
-        "spool_path": str(tmp_path / "spool.db"),
+        "spool_path": str(tmp_path / "spool-{host}.db"),
         "index_path": str(tmp_path / "index.db"),
         "topic_prefix": topic_prefix,
         "partitions": 3,
         "retry_backoff": 0.2,
+        **overrides,
     }
     if request.param == "sqlite":
         return StreamSettings(**common, session_timeout_ms=3000)
-    broker = request.getfixturevalue("noida")
-    return StreamSettings(**common, bootstrap_servers=broker.bootstrap, **KAFKA_TEST_TIMEOUTS)
+    running = request.getfixturevalue(broker)
+    return StreamSettings(**common, bootstrap_servers=running.bootstrap, **KAFKA_TEST_TIMEOUTS)
+
+
+@pytest.fixture(params=["sqlite", "kafka"])
+def stream_settings(request: pytest.FixtureRequest, tmp_path: Path, topic_prefix: str) -> StreamSettings:
+    """Both backends: the embedded log and Kafka on the session's noida, under a fresh topic prefix."""
+    return backend_settings(request, tmp_path, topic_prefix, "noida")
 
 
 @pytest.hookimpl(hookwrapper=True)

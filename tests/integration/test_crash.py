@@ -24,7 +24,7 @@ from sinks.log import Log
 from sinks.settings import StreamSettings
 from tests.conftest import ROOT
 from tests.contracts import produce_pages
-from tests.integration.conftest import KAFKA_TEST_TIMEOUTS
+from tests.integration.conftest import backend_settings
 from tests.integration.test_stream_cli import env_for
 
 pytestmark = pytest.mark.timeout(300)
@@ -34,19 +34,8 @@ COPIES = 4  # of each fixture page, under different URLs
 
 @pytest.fixture(params=["sqlite", "tansu"])
 def crash_settings(request: pytest.FixtureRequest, tmp_path: Path, topic_prefix: str) -> StreamSettings:
-    common = {
-        "db_path": str(tmp_path / "log.db"),
-        "spool_path": str(tmp_path / "spool-{host}.db"),
-        "index_path": str(tmp_path / "index.db"),
-        "topic_prefix": topic_prefix,
-        "partitions": 4,
-        "batch_size": 10,
-        "retry_backoff": 0.2,
-    }
-    if request.param == "sqlite":
-        return StreamSettings(**common, session_timeout_ms=3000)
-    broker = request.getfixturevalue("tansu")
-    return StreamSettings(**common, bootstrap_servers=broker.bootstrap, **KAFKA_TEST_TIMEOUTS)
+    """The embedded log and tansu, the broker that evicts a killed group member."""
+    return backend_settings(request, tmp_path, topic_prefix, "tansu", partitions=4, batch_size=10)
 
 
 def start_worker(settings: StreamSettings, log_file: Path) -> subprocess.Popen[bytes]:

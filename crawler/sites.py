@@ -16,6 +16,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.schedule import cron_fields
+
 SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 
 
@@ -69,8 +71,8 @@ class Schedule(Frozen):
     def one_of(self) -> Schedule:
         if (self.interval_minutes is None) == (self.cron is None):
             raise ValueError("give exactly one of interval_minutes or cron")
-        if self.cron is not None and len(self.cron.split()) != 5:
-            raise ValueError(f"cron {self.cron!r} must have five fields (minute hour day month weekday)")
+        if self.cron is not None:
+            cron_fields(self.cron)  # CronError (a ValueError) names the field that cannot be read
         return self
 
 

@@ -47,6 +47,7 @@ def test_a_good_site_loads_frozen(tmp_path: Path) -> None:
         ),
         (lambda t: t + "start_url: http://x\n", "start_url", "unknown key"),
         (lambda t: t.replace("{interval_minutes: 30}", "{cron: '5 * *'}"), "schedule", "five fields"),
+        (lambda t: t.replace("{interval_minutes: 30}", "{cron: '99 * * * *'}"), "schedule", "minute field"),
         (lambda t: t.replace("[http://www.siping.gov.cn/zwgk/zwyw/index.html]", "[ftp://x/]"), "start_urls", "http"),
         (lambda t: t.replace("id: siping", "id: other"), "id", "must match the file name"),
     ],

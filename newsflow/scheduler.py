@@ -1,0 +1,118 @@
+"""The crawl scheduler: each site's crawl on its schedule, one at a time per site, each in a child process.
+
+:meth:`Scheduler.tick` is the whole loop body, driven by an injected clock:
+collect the children that finished (a non-zero exit is reported as a crash and
+the service goes on), then start every site that is due. A site still crawling
+when it is due again is skipped and logged, never run twice at once. The first
+run of each site is spread by a random jitter (up to ``jitter`` of its interval
+or ten minutes for cron), so a thousand sites do not start in the same second.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from crawler.schedule import next_run
+from crawler.sites import SiteConfig
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class Child(Protocol):
+    def poll(self) -> int | None: ...
+
+
+class Launcher(Protocol):
+    def start(self, site: SiteConfig) -> Child: ...
+
+
+class CrawlProcessLauncher:
+    """Each crawl is ``newsflow crawl --site ID`` in its own process: a crash stays there."""
+
+    def __init__(self, sites_dir: Path | None = None, extra_args: Sequence[str] = ()) -> None:
+        self.sites_dir = sites_dir
+        self.extra_args = tuple(extra_args)
+
+    def start(self, site: SiteConfig) -> subprocess.Popen[bytes]:
+        args = [sys.executable, "-m", "newsflow.cli", "crawl", "--site", site.id, *self.extra_args]
+        if self.sites_dir is not None:
+            args += ["--sites-dir", str(self.sites_dir)]
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL)
+
+
+@dataclass
+class SiteRun:
+    """What the scheduler knows of one site."""
+
+    site: SiteConfig
+    next_due: datetime
+    running: Child | None = None
+    started_at: datetime | None = None
+    last_exit: int | None = None
+    last_finished: datetime | None = None
+    runs: int = 0
+    crashes: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class Scheduler:
+    sites: Sequence[SiteConfig]
+    clock: Clock
+    launcher: Launcher
+    jitter: float = 0.1
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        now = self.clock()
+        self.state = {site.id: SiteRun(site, now + self.first_delay(site)) for site in self.sites}
+
+    def first_delay(self, site: SiteConfig) -> timedelta:
+        period = site.schedule.interval_minutes or 10
+        return timedelta(minutes=period * self.jitter * self.rng.random())
+
+    def tick(self) -> list[str]:
+        """Reap finished crawls, start the due ones; returns the ids started."""
+        now = self.clock()
+        for run in self.state.values():
+            self.reap(run, now)
+        started = []
+        for run in self.state.values():
+            if now < run.next_due:
+                continue
+            run.next_due = next_run(run.site.schedule, now)
+            if run.running is not None:
+                run.skipped += 1
+                log.warning(
+                    "site %s is due but its last crawl (started %s) still runs: skipped", run.site.id, run.started_at
+                )
+                continue
+            run.running, run.started_at = self.launcher.start(run.site), now
+            run.runs += 1
+            started.append(run.site.id)
+            log.info("crawl of %s started; next due %s", run.site.id, run.next_due.isoformat())
+        return started
+
+    def reap(self, run: SiteRun, now: datetime) -> None:
+        if run.running is None:
+            return
+        code = run.running.poll()
+        if code is None:
+            return
+        run.running, run.last_exit, run.last_finished = None, code, now
+        if code != 0:
+            run.crashes += 1
+            log.error("crawl of %s ended with exit code %s; the service goes on", run.site.id, code)
+
+    def busy(self) -> list[str]:
+        return [site_id for site_id, run in self.state.items() if run.running is not None]

@@ -90,7 +90,7 @@ class NewsSpider(scrapy.Spider):
         meta = {"kind": LIST, "pages": pages, "list_depth": depth}
         return scrapy.Request(url, callback=self.parse_list, errback=self.failed, meta=meta)
 
-    def page_request(self, url: str, kind: str, first: str | None = None) -> scrapy.Request:
+    def page_request(self, url: str, kind: str) -> scrapy.Request:
         headers = {}
         known = self.state.get(url)
         if known is not None:
@@ -104,7 +104,7 @@ class NewsSpider(scrapy.Spider):
             callback=callback,
             errback=self.failed,
             headers=headers,
-            meta={"kind": kind, "first": first or url},
+            meta={"kind": kind, "first": url},
             priority=1,
         )
 
@@ -148,8 +148,9 @@ class NewsSpider(scrapy.Spider):
             yield page
             return
         continuations = []
+        continuation = self.continuation_of(response)
         for url in self.links(response):
-            if self.continuation_of(response).match(url):
+            if continuation.match(url):
                 continuations.append(url)
             elif any(r.search(url) for r in self.attachment_res):
                 yield self.page_request(url, ATTACHMENT)
@@ -175,7 +176,8 @@ class NewsSpider(scrapy.Spider):
         pending = list(response.meta["pending"])
         if response.status == 200 and isinstance(response, TextResponse):
             known = {p.url for p in parts} | set(pending)
-            pending += [u for u in self.links(response) if self.continuation_of(response).match(u) and u not in known]
+            continuation = self.continuation_of(response)
+            pending += [u for u in self.links(response) if continuation.match(u) and u not in known]
             pending = sorted(set(pending), key=self.page_number)
         if pending:
             yield self.part_request(pending[0], parts=parts, pending=tuple(pending[1:]))

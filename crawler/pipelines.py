@@ -140,6 +140,7 @@ class RawPagePipeline:
         )
         e.producer.send(record)
         self.count("rejected")
+        self.count(f"rejected/{item.reason.value}")
 
     def commit(self) -> None:
         """Flush what was sent, then (or, with the embedded log, in the same transaction) record it."""

@@ -41,6 +41,25 @@ class CrawlReport:
     def fetched(self) -> int:
         return self.count("downloader/response_count")
 
+    def rejected(self) -> dict[str, int]:
+        """Fetch failures by reason (``fetch.timeout``, …), as the crawl sent them to ``rejected``."""
+        prefix = "newsflow/rejected/"
+        return {k[len(prefix) :]: int(v) for k, v in self.stats.items() if str(k).startswith(prefix)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary a crawl child hands its parent (``newsflow crawl --report FILE``)."""
+        return {
+            "site": self.site,
+            "crawl_id": self.crawl_id,
+            "seconds": round(self.seconds, 3),
+            "fetched": self.fetched,
+            "emitted": self.emitted,
+            "unchanged": self.count("newsflow/unchanged"),
+            "refused": self.count("newsflow/guard/refused"),
+            "rejected": self.rejected(),
+            "finish_reason": str(self.stats.get("finish_reason", "unknown")),
+        }
+
 
 def crawl_sites(
     sites: list[SiteConfig],

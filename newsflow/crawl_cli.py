@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -76,13 +77,27 @@ def report_lines(reports: list[CrawlReport]) -> list[str]:
 @click.option("--site", "ids", multiple=True, help="Site id to crawl (repeat for several; default: all).")
 @sites_dir_option
 @click.option("--allow-address", "allowed", multiple=True, help="Let the address guard allow this IP (e.g. 127.0.0.1).")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write each site's crawl summary to this JSON file (how the service reads a crawl child).",
+)
 @config_option
-def crawl(ids: tuple[str, ...], sites_dir: Path | None, allowed: tuple[str, ...], config: Path | None) -> None:
+def crawl(
+    ids: tuple[str, ...],
+    sites_dir: Path | None,
+    allowed: tuple[str, ...],
+    report_path: Path | None,
+    config: Path | None,
+) -> None:
     """Crawl sites once: new and changed pages go to the raw topic, then stop."""
     flags = {"allowed_addresses": ",".join(allowed)} if allowed else {}
     crawler_settings = load_crawler(config, **flags)
     chosen = pick_sites(sites_dir, ids)
     reports = crawl_sites(chosen, crawler_settings, load_streams(config))
+    if report_path is not None:
+        report_path.write_text(json.dumps([r.to_dict() for r in reports], ensure_ascii=False), encoding="utf-8")
     for line in report_lines(reports):
         click.echo(line)
 

@@ -1,4 +1,4 @@
-# newsflow: one image for every service (the CLI picks the role: worker, topics create, …).
+# newsflow: one image for every service (the command picks the role: run --role crawler, topics create, …).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,12 +17,16 @@ RUN pip install . \
     && mkdir -p /var/lib/newsflow \
     && chown newsflow /var/lib/newsflow
 
-# local state: the spool (records waiting for Kafka) and the near-duplicate index
+# local state: the spool (records waiting for Kafka), the near-duplicate index, crawl state, service state
 ENV NEWSFLOW_STREAMS_SPOOL_PATH=/var/lib/newsflow/spool-{host}.db \
     NEWSFLOW_STREAMS_INDEX_PATH=/var/lib/newsflow/neardup.db \
-    NEWSFLOW_STREAMS_DB_PATH=/var/lib/newsflow/newsflow.db
+    NEWSFLOW_STREAMS_DB_PATH=/var/lib/newsflow/newsflow.db \
+    NEWSFLOW_CRAWLER_STATE_DIR=/var/lib/newsflow/crawl \
+    NEWSFLOW_SERVICE_STATE_PATH=/var/lib/newsflow/service.db \
+    NEWSFLOW_SERVICE_METRICS_HOST=0.0.0.0
 VOLUME /var/lib/newsflow
 USER newsflow
 
+EXPOSE 9108
 ENTRYPOINT ["newsflow"]
-CMD ["worker"]
+CMD ["run"]

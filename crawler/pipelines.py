@@ -137,6 +137,7 @@ class RawPagePipeline:
             site=e.site.id,
             cleaner_version=cleaner_version,
             produced_at=now_iso(),
+            crawl_id=e.crawl_id,
         )
         e.producer.send(record)
         self.count("rejected")

@@ -10,14 +10,16 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from crawler.pipelines import Emitter
 from crawler.settings import CrawlerSettings, scrapy_settings
 from crawler.sites import SiteConfig
-from crawler.spider import NewsSpider
+from crawler.spider import FetchFailed, NewsSpider
 from crawler.state import CrawlState
 from sinks.backends import create_topics, open_log, open_producer
 from sinks.settings import StreamSettings
@@ -61,6 +63,46 @@ class CrawlReport:
         }
 
 
+class CrawlEvent(StrEnum):
+    """What a crawl tells its ``progress`` hook, as it happens (the stats have the final counts)."""
+
+    FETCHED = "fetched"  # a response arrived (robots.txt and retried responses included)
+    EMITTED = "emitted"  # a new or changed page went to the pipeline's next commit
+    REJECTED = "rejected"  # a fetch failed for good and became a rejection
+    DROPPED = "dropped"  # a page was not emitted: unchanged, or too large
+    CLOSED = "closed"  # the site's crawl ended
+
+
+#: ``progress(site_id, event)``; called in the crawl's (reactor) thread, so it must be quick
+ProgressHook = Callable[[str, CrawlEvent], None]
+
+
+def connect_progress(crawler: Crawler, site_id: str, progress: ProgressHook) -> None:
+    """Relay the crawler's signals for ``site_id`` to ``progress``."""
+
+    def fetched(**_: Any) -> None:
+        progress(site_id, CrawlEvent.FETCHED)
+
+    def scraped(item: Any, **_: Any) -> None:
+        progress(site_id, CrawlEvent.REJECTED if isinstance(item, FetchFailed) else CrawlEvent.EMITTED)
+
+    def dropped(**_: Any) -> None:
+        progress(site_id, CrawlEvent.DROPPED)
+
+    def closed(**_: Any) -> None:
+        progress(site_id, CrawlEvent.CLOSED)
+
+    relays = {
+        signals.response_received: fetched,
+        signals.item_scraped: scraped,
+        signals.item_dropped: dropped,
+        signals.spider_closed: closed,
+    }
+    for signal, relay in relays.items():
+        # Scrapy holds receivers weakly by default: these closures would be collected at once
+        crawler.signals.connect(relay, signal=signal, weak=False)
+
+
 def crawl_sites(
     sites: list[SiteConfig],
     crawler_settings: CrawlerSettings,
@@ -68,8 +110,12 @@ def crawl_sites(
     *,
     resolver: Callable[[str], list[str]] | None = None,
     extra: Mapping[str, Any] | None = None,
+    progress: ProgressHook | None = None,
 ) -> list[CrawlReport]:
-    """Crawl every site once, concurrently, and report what each emitted."""
+    """Crawl every site once, concurrently, and report what each emitted.
+
+    ``progress(site_id, event)`` hears of each response, item and site end as it happens.
+    """
     log = open_log(stream_settings)
     topics = create_topics(log, stream_settings)
     producer = open_producer(log, stream_settings)
@@ -93,6 +139,8 @@ def crawl_sites(
             # one spider class per site, so each crawler gets its own settings (politeness, emitter)
             spider_class = type(f"NewsSpider_{site.id}", (NewsSpider,), {"custom_settings": settings})
             crawler = process.create_crawler(spider_class)
+            if progress is not None:
+                connect_progress(crawler, site.id, progress)
             process.crawl(crawler, site=site, state=state)
             crawlers.append((site, crawl_id, crawler))
         process.start()

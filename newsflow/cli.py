@@ -15,6 +15,7 @@ from cleaner.settings import TARGET_SCRIPTS
 from newsflow.crawl_cli import COMMANDS as CRAWL_COMMANDS
 from newsflow.demo import run_demo
 from newsflow.options import config_option, load_cleaner, load_streams
+from newsflow.service_cli import COMMANDS as SERVICE_COMMANDS
 from newsflow.stream_cli import COMMANDS as STREAM_COMMANDS
 
 INPUT_SUFFIXES = (".html", ".htm", ".txt")
@@ -63,24 +64,50 @@ def progress(done: int, total: int) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsflow")
 def main() -> None:
-    """newsflow: crawl, clean and stream Chinese local-government news."""
+    """newsflow: crawl, clean and stream Chinese local-government news.
+
+    Crawled pages go to the raw topic, a cleaning worker turns them into articles and
+    rejections, and you read those with consume. Without Kafka configured everything
+    runs on an embedded SQLite log (data/newsflow.db). Settings come from --config FILE
+    or NEWSFLOW_* variables; each command has --help.
+
+    \b
+    Examples:
+      newsflow demo                       # everything, offline, on a demo portal
+      newsflow crawl --site siping_gov    # crawl one site once
+      newsflow worker --exit-when-idle    # clean what the crawl put on raw
+      newsflow consume articles --pretty  # read the cleaned articles
+      newsflow clean page.html            # clean a saved page, no log needed
+      newsflow replay --since 2026-11-01T00:00:00+08:00
+    """
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--pretty", is_flag=True, help="Indent the JSON for people instead of one object per line.")
-@click.option("--script", type=click.Choice(TARGET_SCRIPTS), help="Output script (default zh-Hans).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--script", type=click.Choice(TARGET_SCRIPTS), help="Script of the output text (default zh-Hans, simplified)."
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes cleaning in parallel."
+)
 @config_option
 def clean(paths: tuple[Path, ...], pretty: bool, script: str | None, jobs: int, config: Path | None) -> None:
-    """Clean pages (.html/.htm, read as bytes) or extracted text (.txt); folders are searched.
+    """Clean saved pages or text files into JSON lines.
 
-    Prints one JSON object per input, article or rejection, each with its input path.
+    PATHS are .html/.htm pages (read as bytes, the encoding is detected), .txt files of
+    extracted text, or folders of them. Prints one JSON object per input on stdout, an
+    article or a rejection, each with its input path; no log is needed.
+
+    \b
+    Examples:
+      newsflow clean page.html --pretty
+      newsflow clean saved/ -j 4 > articles.jsonl
     """
     settings = load_cleaner(config, target_script=script)
     inputs = collect_inputs(paths)
     if not inputs:
-        raise click.ClickException("no .html, .htm or .txt files in the given paths.")
+        raise click.ClickException("no .html, .htm or .txt files in the given folders; pass pages or their folder.")
     show = len(inputs) >= PROGRESS_MIN
     for done, record in enumerate(clean_all(inputs, settings, jobs), start=1):
         click.echo(json.dumps(record, ensure_ascii=False, indent=2 if pretty else None))
@@ -89,10 +116,17 @@ def clean(paths: tuple[Path, ...], pretty: bool, script: str | None, jobs: int, 
 
 
 @main.command()
-@click.option("--script", type=click.Choice(TARGET_SCRIPTS), help="Output script (default zh-Hans).")
+@click.option(
+    "--script", type=click.Choice(TARGET_SCRIPTS), help="Script of the output text (default zh-Hans, simplified)."
+)
 @config_option
 def demo(script: str | None, config: Path | None) -> None:
-    """Crawl the bundled demo portal on 127.0.0.1, clean it into the log, print a summary (offline)."""
+    """Run the whole pipeline offline on a bundled demo portal.
+
+    Serves the portal on 127.0.0.1, crawls it, cleans it into data/demo/newsflow.db
+    (reset each run; a configured Kafka is used as it is) and prints a summary with
+    one cleaned article.
+    """
     summary = run_demo(load_streams(config), load_cleaner(config, target_script=script))
     click.echo(f"pages fetched   {summary.fetched}")
     click.echo(f"raw pages       {summary.emitted}")
@@ -112,7 +146,7 @@ def demo(script: str | None, config: Path | None) -> None:
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
 
 
-for command in (*STREAM_COMMANDS, *CRAWL_COMMANDS):
+for command in (*STREAM_COMMANDS, *CRAWL_COMMANDS, *SERVICE_COMMANDS):
     main.add_command(command)
 
 

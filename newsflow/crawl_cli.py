@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import click
 
-from crawler.run import CrawlReport, crawl_sites
+from crawler.run import CrawlEvent, CrawlReport, crawl_sites
 from crawler.sites import SiteConfig, load_sites
-from newsflow.options import config_option, load_crawler, load_streams
+from newsflow.console import Progress, plural, table
+from newsflow.crawler_role import crawl_outcome, publish_outcomes, utc_iso
+from newsflow.options import config_option, load_crawler, load_streams, quiet_option
+from sinks.backends import open_log, open_producer, topics_for
+from sinks.settings import StreamSettings
 
 sites_dir_option = click.option(
     "--sites-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of <id>.yaml site files (default: the bundled config/sites).",
+)
+
+#: Scrapy logs every dropped item (each unchanged page) as a warning; the summary counts them instead
+QUIET_DROPS = {"DEFAULT_DROPITEM_LOG_LEVEL": "DEBUG"}
+#: Scrapy's finish reasons, as people say them
+FINISH_REASONS = {"finished": "finished", "closespider_pagecount": "hit max_pages", "shutdown": "interrupted"}
+#: the summary's count columns: pages fetched, emitted to raw, unchanged, failed for good, refused by the guard
+REPORT_COUNTS: tuple[tuple[str, Callable[[CrawlReport], int]], ...] = (
+    ("fetched", lambda r: r.fetched),
+    ("new/changed", lambda r: r.emitted),
+    ("unchanged", lambda r: r.count("newsflow/unchanged")),
+    ("rejected", lambda r: r.count("newsflow/rejected")),
+    ("refused", lambda r: r.count("newsflow/guard/refused")),
 )
 
 
@@ -29,77 +50,208 @@ def site_files(sites_dir: Path | None, paths: tuple[Path, ...] = ()) -> list[Pat
     return sorted((sites_dir or default_sites_dir()).glob("*.yaml"))
 
 
+def no_site_files(sites_dir: Path | None, paths: tuple[Path, ...] = ()) -> click.ClickException:
+    where = ", ".join(map(str, paths)) if paths else str(sites_dir or default_sites_dir())
+    return click.ClickException(f"no .yaml site files in {where}; pass the folder of <id>.yaml files with --sites-dir.")
+
+
 @click.group()
 def sites() -> None:
-    """Site configs: one YAML file per site."""
+    """Check the site configs (one YAML file per site)."""
 
 
 @sites.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @sites_dir_option
 def sites_validate(paths: tuple[Path, ...], sites_dir: Path | None) -> None:
-    """Check every site file (or the given files and folders); each problem names its file and field."""
+    """Check site files; each problem names its file and field.
+
+    Checks every file in the sites folder, or the given files and folders.
+
+    \b
+    Example:
+      newsflow sites validate config/sites/siping_gov.yaml
+    """
     files = site_files(sites_dir, paths)
     if not files:
-        raise click.ClickException("no .yaml site files found")
+        raise no_site_files(sites_dir, paths)
     good, errors = load_sites(files)
     for site in good:
         click.echo(f"ok    {site.id:<24}{site.name} ({site.region.label()})")
     for error in errors:
         click.echo(f"error {error}", err=True)
     if errors:
-        raise click.ClickException(f"{len(errors)} of {len(files)} site file(s) are invalid")
+        raise click.ClickException(
+            f"{len(errors)} of {len(files)} site file(s) are invalid; fix the fields named above and run again."
+        )
 
 
 def pick_sites(sites_dir: Path | None, ids: tuple[str, ...]) -> list[SiteConfig]:
-    good, errors = load_sites(site_files(sites_dir))
+    files = site_files(sites_dir)
+    if not files:
+        raise no_site_files(sites_dir)
+    good, errors = load_sites(files)
     if errors:
-        raise click.ClickException("; ".join(str(e) for e in errors))
+        raise click.ClickException(
+            f"{plural(len(errors), 'site file')} cannot be used ({errors[0]}); "
+            "run `newsflow sites validate` to see every problem, then fix them."
+        )
     by_id = {site.id: site for site in good}
     unknown = sorted(set(ids) - set(by_id))
     if unknown:
-        raise click.ClickException(f"no site {', '.join(unknown)}; known: {', '.join(sorted(by_id))}")
+        raise click.ClickException(
+            f"no site {', '.join(map(repr, unknown))}; known: {', '.join(sorted(by_id))}. "
+            "Check the id or pass --sites-dir."
+        )
     return [by_id[i] for i in ids] if ids else good
 
 
-def report_lines(reports: list[CrawlReport]) -> list[str]:
-    lines = []
-    for r in reports:
-        lines.append(
-            f"{r.site:<24} fetched {r.fetched:>5}  emitted {r.emitted:>5}  unchanged {r.count('newsflow/unchanged'):>5}"
-            f"  rejected {r.count('newsflow/rejected'):>3}  refused {r.count('newsflow/guard/refused'):>3}"
-            f"  ({r.stats.get('finish_reason', '?')})"
+def check_addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not an IP address; pass one like 127.0.0.1.") from None
+    return values
+
+
+def site_seconds(report: CrawlReport) -> float:
+    """The site's own crawl time (the report's ``seconds`` is the whole run's)."""
+    return float(report.stats.get("elapsed_time_seconds", report.seconds))
+
+
+def finish_reason(report: CrawlReport) -> str:
+    reason = str(report.stats.get("finish_reason", "?"))
+    return FINISH_REASONS.get(reason, reason)
+
+
+def report_table(reports: list[CrawlReport]) -> str:
+    """One row per site and a total: the counts, the seconds and why the crawl ended."""
+    headers = ("site", *(name for name, _ in REPORT_COUNTS), "seconds", "finish")
+    rows = [(r.site, *(count(r) for _, count in REPORT_COUNTS), site_seconds(r), finish_reason(r)) for r in reports]
+    totals = (sum(count(r) for r in reports) for _, count in REPORT_COUNTS)
+    wall = max((r.seconds for r in reports), default=0.0)
+    return table(headers, rows, footer=("total", *totals, wall, None))
+
+
+def report_notes(reports: list[CrawlReport]) -> list[str]:
+    """Advice on what the summary shows: requests the guard refused, crawls cut by their page limit."""
+    notes = []
+    refused = [r.site for r in reports if r.count("newsflow/guard/refused")]
+    if refused:
+        notes.append(
+            f"note: the address guard refused requests of {', '.join(refused)} as they point at non-public"
+            " addresses; to crawl a site on your own network, allow its IP with --allow-address."
         )
-    return lines
+    capped = [r.site for r in reports if r.stats.get("finish_reason") == "closespider_pagecount"]
+    if capped:
+        notes.append(f"note: {', '.join(capped)} stopped at max_pages; raise it in the site file to crawl further.")
+    return notes
+
+
+@dataclass
+class CrawlProgress:
+    """Counts what the crawl reports as it goes and shows it: pages fetched and emitted, sites left."""
+
+    bar: Progress
+    sites: int
+    fetched: int = 0
+    emitted: int = 0
+    closed: int = 0
+
+    def __call__(self, site: str, event: CrawlEvent) -> None:
+        if event is CrawlEvent.FETCHED:
+            self.fetched += 1
+        elif event is CrawlEvent.EMITTED:
+            self.emitted += 1
+        elif event is CrawlEvent.CLOSED:
+            self.closed += 1
+        left = self.sites - self.closed
+        detail = f"{plural(self.fetched, 'page')}  {self.emitted} new  {plural(left, 'site')} left"
+        self.bar.update(self.closed, detail=detail)
+
+
+def publish_reports(streams: StreamSettings, reports: list[CrawlReport], started_at: str) -> None:
+    """Each site's summary on ``crawl-reports``, as a crawler instance would publish it."""
+    outcomes = [
+        crawl_outcome(
+            r.to_dict(),
+            request_id=f"cli-{r.crawl_id}",
+            started_at=started_at,
+            finished_at=utc_iso(),
+            outcome="finished",
+            exit_code=0,
+            crawler=socket.gethostname(),
+        )
+        for r in reports
+    ]
+    log = open_log(streams)
+    try:
+        producer = open_producer(log, streams)
+        try:
+            publish_outcomes(producer, topics_for(streams), outcomes)
+        finally:
+            producer.close()
+    finally:
+        log.close()
 
 
 @click.command()
-@click.option("--site", "ids", multiple=True, help="Site id to crawl (repeat for several; default: all).")
+@click.option("--site", "ids", multiple=True, metavar="ID", help="Site id to crawl (repeat for several; default: all).")
 @sites_dir_option
-@click.option("--allow-address", "allowed", multiple=True, help="Let the address guard allow this IP (e.g. 127.0.0.1).")
+@click.option(
+    "--allow-address",
+    "allowed",
+    multiple=True,
+    metavar="IP",
+    callback=check_addresses,
+    help="Let the address guard fetch from this non-public IP (e.g. 127.0.0.1 for a local test site).",
+)
 @click.option(
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write each site's crawl summary to this JSON file (how the service reads a crawl child).",
 )
+@quiet_option
 @config_option
 def crawl(
     ids: tuple[str, ...],
     sites_dir: Path | None,
     allowed: tuple[str, ...],
     report_path: Path | None,
+    quiet: bool,
     config: Path | None,
 ) -> None:
-    """Crawl sites once: new and changed pages go to the raw topic, then stop."""
+    """Crawl sites once: new and changed pages go to the raw topic.
+
+    Shows progress on stderr, then a summary with one row per site on stdout.
+
+    \b
+    Examples:
+      newsflow crawl --site siping_gov
+      newsflow crawl --sites-dir tests/fixtures/sites --allow-address 127.0.0.1
+    """
     flags = {"allowed_addresses": ",".join(allowed)} if allowed else {}
     crawler_settings = load_crawler(config, **flags)
+    streams = load_streams(config)
     chosen = pick_sites(sites_dir, ids)
-    reports = crawl_sites(chosen, crawler_settings, load_streams(config))
+    if report_path is not None and not report_path.parent.is_dir():
+        raise click.ClickException(
+            f"cannot write the report to {report_path}: there is no folder {report_path.parent}; create it first."
+        )
+    # with one site, the bar cannot tell how far along it is: it shows that the crawl is alive
+    started_at = utc_iso()
+    with Progress("crawling", total=len(chosen) if len(chosen) > 1 else None, quiet=quiet) as bar:
+        counter = CrawlProgress(bar, len(chosen))
+        reports = crawl_sites(chosen, crawler_settings, streams, extra=QUIET_DROPS, progress=counter)
     if report_path is not None:
         report_path.write_text(json.dumps([r.to_dict() for r in reports], ensure_ascii=False), encoding="utf-8")
-    for line in report_lines(reports):
-        click.echo(line)
+    else:  # a one-off crawl reports itself, so status and the canaries see it
+        publish_reports(streams, reports, started_at)
+    click.echo(report_table(reports))
+    for note in report_notes(reports):
+        click.echo(note, err=True)
 
 
 COMMANDS = (sites, crawl)

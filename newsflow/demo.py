@@ -23,8 +23,10 @@ from cleaner import CleanerSettings
 from crawler.run import CrawlReport, crawl_sites
 from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig, load_site
+from newsflow.crawler_role import crawl_outcome, publish_outcomes, utc_iso
+from newsflow.monitor import SiteMonitor
 from newsflow.site_server import SiteServer
-from sinks.backends import cleaning_worker, open_log, read_messages
+from sinks.backends import cleaning_worker, open_log, open_producer, read_messages, topics_for
 from sinks.log import Log
 from sinks.settings import StreamSettings
 
@@ -41,17 +43,46 @@ def demo_site(port: int) -> SiteConfig:
     return site.model_copy(update={"start_urls": urls})
 
 
-def demo_streams(settings: StreamSettings) -> StreamSettings:
+def demo_streams(settings: StreamSettings, *, reset: bool = True) -> StreamSettings:
     """The embedded log goes to a fresh ``data/demo``; a configured Kafka is used as it is."""
     if not settings.embedded:
         return settings
-    shutil.rmtree(DEMO_DATA, ignore_errors=True)
+    if reset:
+        shutil.rmtree(DEMO_DATA, ignore_errors=True)
     return dataclasses.replace(
         settings,
         db_path=str(DEMO_DATA / "newsflow.db"),
         index_path=str(DEMO_DATA / "neardup.db"),
         spool_path=str(DEMO_DATA / "spool.db"),
     )
+
+
+def demo_service_state() -> Path:
+    """Where the demo keeps what ``newsflow status --demo`` shows."""
+    return DEMO_DATA / "service.db"
+
+
+def report_crawl(log: Log, streams: StreamSettings, report: CrawlReport, started_at: str) -> None:
+    """Publish the crawl's report as a crawler instance would, then bring the status file up to date."""
+    topics = topics_for(streams)
+    outcome = crawl_outcome(
+        report.to_dict(),
+        request_id=f"demo-{report.crawl_id}",
+        started_at=started_at,
+        finished_at=utc_iso(),
+        outcome="finished",
+        exit_code=0,
+    )
+    producer = open_producer(log, streams)
+    try:
+        publish_outcomes(producer, topics, [outcome])
+    finally:
+        producer.close()
+    monitor = SiteMonitor(demo_service_state(), topics)
+    try:
+        monitor.catch_up(log)
+    finally:
+        monitor.close()
 
 
 @dataclass
@@ -92,6 +123,7 @@ def run_demo(streams: StreamSettings, cleaner: CleanerSettings) -> DemoSummary:
         concurrency_per_domain=8,
         state_dir=str(DEMO_DATA / "crawl"),
     )
+    started_at = utc_iso()
     with SiteServer(demo_root()) as server:
         [report] = crawl_sites([demo_site(server.port)], crawler_settings, streams)
     log = open_log(streams)
@@ -100,6 +132,7 @@ def run_demo(streams: StreamSettings, cleaner: CleanerSettings) -> DemoSummary:
             worker.run(exit_when_idle=True)
         names = worker.cleaning.topics
         articles, reasons = read_outputs(log, (names.articles, names.rejected))
+        report_crawl(log, streams, report, started_at)
     finally:
         log.close()
     return summarise(report, articles, reasons, time.perf_counter() - start, streams)

@@ -1,11 +1,15 @@
-"""The crawl scheduler: each site's crawl on its schedule, one at a time per site, each in a child process.
+"""The crawl scheduler: each site's crawl on its schedule, one at a time per site, each in a child process
+(:class:`CrawlProcessLauncher`) or handed to the crawler role as a request (:class:`RequestLauncher`).
 
 :meth:`Scheduler.tick` is the whole loop body, driven by an injected clock:
 collect the children that finished (a non-zero exit is reported as a crash and
 the service goes on), then start every site that is due. A site still crawling
 when it is due again is skipped and logged, never run twice at once. The first
 run of each site is spread by a random jitter (up to ``jitter`` of its interval
-or ten minutes for cron), so a thousand sites do not start in the same second.
+or ten minutes for cron), so a thousand sites do not start in the same second;
+after a restart, the next runs kept from before (``resume``) stand instead.
+``plan`` decides each next run (the schedule itself by default; the service
+stretches or shortens interval schedules from what recent crawls found).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import random
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +26,8 @@ from typing import Protocol
 
 from crawler.schedule import next_run
 from crawler.sites import SiteConfig
+from sinks.log import Producer
+from sinks.topics import CrawlOutcome, CrawlRequest, Topics
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,55 @@ class CrawlProcessLauncher:
         return subprocess.Popen(args, stdin=subprocess.DEVNULL)
 
 
+def scheduled(site: SiteConfig, now: datetime) -> datetime:
+    return next_run(site.schedule, now)
+
+
+class Outcomes(Protocol):
+    def outcome(self, request_id: str) -> CrawlOutcome | None: ...
+
+
+@dataclass
+class PendingCrawl:
+    """A published request, running until a crawler reports it (or ``deadline`` passes)."""
+
+    request: CrawlRequest
+    outcomes: Outcomes
+    clock: Clock
+    deadline: datetime
+
+    def poll(self) -> int | None:
+        outcome = self.outcomes.outcome(self.request.id)
+        if outcome is not None:
+            return outcome.exit_code if outcome.outcome != "crashed" or outcome.exit_code else 1
+        if self.clock() >= self.deadline:
+            log.error(
+                "no crawler reported the crawl of %s within its deadline; is a crawler running?", self.request.site
+            )
+            return 124
+        return None
+
+
+class RequestLauncher:
+    """Starting a crawl is publishing a request on ``crawl-requests``; a crawler instance picks it up."""
+
+    def __init__(
+        self, producer: Producer, topics: Topics, outcomes: Outcomes, clock: Clock, timeout: timedelta
+    ) -> None:
+        self.producer = producer
+        self.topics = topics
+        self.outcomes = outcomes
+        self.clock = clock
+        self.timeout = timeout
+
+    def start(self, site: SiteConfig) -> PendingCrawl:
+        now = self.clock()
+        request = CrawlRequest(site.start_urls[0], site.id, now.isoformat(timespec="milliseconds"))
+        self.producer.send(request.to_record(self.topics.crawl_requests))
+        self.producer.flush()
+        return PendingCrawl(request, self.outcomes, self.clock, now + self.timeout)
+
+
 @dataclass
 class SiteRun:
     """What the scheduler knows of one site."""
@@ -72,10 +127,15 @@ class Scheduler:
     launcher: Launcher
     jitter: float = 0.1
     rng: random.Random = field(default_factory=random.Random)
+    plan: Callable[[SiteConfig, datetime], datetime] = scheduled
+    resume: Mapping[str, datetime] = field(default_factory=dict)
+    on_skip: Callable[[SiteConfig], None] | None = None
 
     def __post_init__(self) -> None:
         now = self.clock()
-        self.state = {site.id: SiteRun(site, now + self.first_delay(site)) for site in self.sites}
+        self.state = {
+            site.id: SiteRun(site, self.resume.get(site.id) or now + self.first_delay(site)) for site in self.sites
+        }
 
     def first_delay(self, site: SiteConfig) -> timedelta:
         period = site.schedule.interval_minutes or 10
@@ -90,9 +150,11 @@ class Scheduler:
         for run in self.state.values():
             if now < run.next_due:
                 continue
-            run.next_due = next_run(run.site.schedule, now)
+            run.next_due = self.plan(run.site, now)
             if run.running is not None:
                 run.skipped += 1
+                if self.on_skip is not None:
+                    self.on_skip(run.site)
                 log.warning(
                     "site %s is due but its last crawl (started %s) still runs: skipped", run.site.id, run.started_at
                 )

@@ -1,10 +1,10 @@
 """Resolve settings once at start-up: defaults < config file < environment < flags.
 
 Only this module reads the environment. Each section of the TOML file
-(``[cleaner]``, ``[streams]``, ``[crawler]``) and each environment prefix
-(``NEWSFLOW_CLEANER_``, ``NEWSFLOW_STREAMS_``, ``NEWSFLOW_CRAWLER_``) fills one frozen dataclass
-(:class:`~cleaner.settings.CleanerSettings`, :class:`~sinks.settings.StreamSettings`,
-:class:`~crawler.settings.CrawlerSettings`)
+(``[cleaner]``, ``[streams]``, ``[crawler]``, ``[service]``) and each environment prefix
+(``NEWSFLOW_CLEANER_``, ``NEWSFLOW_STREAMS_``, ``NEWSFLOW_CRAWLER_``, ``NEWSFLOW_SERVICE_``) fills one
+frozen dataclass (:class:`~cleaner.settings.CleanerSettings`, :class:`~sinks.settings.StreamSettings`,
+:class:`~crawler.settings.CrawlerSettings`, :class:`ServiceSettings`)
 that is handed down explicitly. The dataclass defaults are the defaults.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,12 +24,56 @@ from sinks.settings import StreamSettings
 ENV_PREFIX = "NEWSFLOW_CLEANER_"
 STREAMS_ENV_PREFIX = "NEWSFLOW_STREAMS_"
 CRAWLER_ENV_PREFIX = "NEWSFLOW_CRAWLER_"
+SERVICE_ENV_PREFIX = "NEWSFLOW_SERVICE_"
+ROLES = ("scheduler", "crawler", "cleaner")
 
 T = TypeVar("T")
 
 
 class SettingsError(ValueError):
     """A setting could not be read; the message names the file or variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """``newsflow run``: which roles, where its state and metrics are, how crawls are spread."""
+
+    #: roles this process runs, comma-separated: scheduler, crawler, cleaner
+    roles: str = ",".join(ROLES)
+    #: /metrics and /healthz; port 0 picks a free port (logged), -1 turns the endpoint off
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9108
+    #: the scheduler's state: crawl history, canaries, next runs (``newsflow status`` reads it)
+    state_path: str = "data/service.db"
+    #: consumer group of the crawler instances on ``crawl-requests``
+    crawler_group: str = "newsflow-crawlers"
+    #: crawl child processes one crawler instance runs at once
+    max_crawls: int = 2
+    #: sites one crawl child crawls together (each keeps its own politeness)
+    sites_per_crawl: int = 25
+    #: share of a site's interval its first run is delayed by, at random (spreads the start)
+    jitter: float = 0.1
+    #: poll interval schedules more often where crawls find many new pages, less where none
+    adaptive: bool = True
+    #: a crawl request nobody reported within this is given up and scheduled again
+    crawl_timeout_minutes: int = 360
+    #: a reported crawl is judged by the canaries once its outputs are in, or after this
+    settle_seconds: float = 600.0
+    #: json (one object per line, for log collectors) or text
+    log_format: str = "json"
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.role_list()) - set(ROLES))
+        if unknown or not self.role_list():
+            raise ValueError(f"roles must be some of {', '.join(ROLES)}, not {self.roles!r}")
+        if self.log_format not in ("json", "text"):
+            raise ValueError(f"log_format must be json or text, not {self.log_format!r}")
+        if self.max_crawls < 1 or self.sites_per_crawl < 1:
+            raise ValueError("max_crawls and sites_per_crawl must be at least 1")
+
+    def role_list(self) -> list[str]:
+        return [r.strip() for r in self.roles.split(",") if r.strip()]
 
 
 def _coerce(kind: str, raw: str) -> Any:
@@ -95,3 +139,7 @@ def stream_settings(config: Path | None = None, env: Mapping[str, str] | None = 
 
 def crawler_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> CrawlerSettings:
     return resolve(CrawlerSettings, section="crawler", prefix=CRAWLER_ENV_PREFIX, config=config, env=env, flags=flags)
+
+
+def service_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> ServiceSettings:
+    return resolve(ServiceSettings, section="service", prefix=SERVICE_ENV_PREFIX, config=config, env=env, flags=flags)

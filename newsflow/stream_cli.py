@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 import uuid
 from collections import Counter
@@ -19,11 +18,12 @@ from pathlib import Path
 
 import click
 
-from newsflow.options import config_option, load_cleaner, load_streams
+from newsflow.console import Progress, plural, table
+from newsflow.options import config_option, load_cleaner, load_streams, quiet_option
 from newsflow.signals import stop_on_signals
 from sinks.backends import cleaning_worker, create_topics, open_log, open_producer, topics_for
 from sinks.cleaning import Cleaning
-from sinks.log import Log, LogError, Producer, Start
+from sinks.log import Log, Producer, Start
 from sinks.neardup import NearDupIndex
 from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
@@ -40,15 +40,10 @@ def setup_logging() -> None:
 
 @contextmanager
 def opened_log(settings: StreamSettings) -> Iterator[Log]:
-    """The configured log; a log that cannot be opened is a one-line error, not a traceback."""
-    try:
-        log = open_log(settings)
-    except LogError as error:
-        raise click.ClickException(str(error)) from error
+    """The configured log, closed at the end (``config_option`` turns its errors into one-line errors)."""
+    log = open_log(settings)
     try:
         yield log
-    except LogError as error:
-        raise click.ClickException(str(error)) from error
     finally:
         log.close()
 
@@ -59,7 +54,9 @@ def close_producer(producer: Producer) -> None:
     waiting = int(getattr(producer, "backlog", 0))
     if waiting:
         click.echo(
-            f"warning: Kafka is unreachable; {waiting} record(s) wait in the spool and go first next time", err=True
+            f"warning: Kafka is unreachable; {waiting} record(s) wait in the spool and go first next time,"
+            " so nothing is lost: check that the broker runs.",
+            err=True,
         )
 
 
@@ -70,7 +67,7 @@ def parse_time(value: str | None, option: str) -> int | None:
         return iso_to_ms(value)
     except ValueError as error:
         raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 time (e.g. 2026-11-20T08:00:00+08:00)", param_hint=option
+            f"{value!r} is not an ISO 8601 time; write it like 2026-11-20T08:00:00+08:00.", param_hint=option
         ) from error
 
 
@@ -87,37 +84,50 @@ def topics() -> None:
 @topics.command("create")
 @config_option
 def topics_create(config: Path | None) -> None:
-    """Create the four topics (raw, articles, rejected, crawl-requests) if they do not exist."""
+    """Create the service's topics where missing (raw, articles, rejected, …)."""
     settings = load_streams(config)
     with opened_log(settings) as log:
         names = create_topics(log, settings)
-        for name in names.all():
-            click.echo(f"{name:<32}{log.partitions(name)} partitions")
+        click.echo(table(("topic", "partitions"), [(name, log.partitions(name)) for name in names.all()]))
     click.echo(f"topics ready on {backend_name(settings)}")
 
 
 @topics.command("list")
 @config_option
 def topics_list(config: Path | None) -> None:
-    """List topics with their partitions and record counts (end minus beginning offsets)."""
+    """List topics with their partitions and record counts."""
     settings = load_streams(config)
     with opened_log(settings) as log:
+        rows = []
         for name in sorted(log.topics()):
             ends, starts = log.end_offsets(name), log.beginning_offsets(name)
-            held = sum(ends[p] - starts.get(p, 0) for p in ends)
-            click.echo(f"{name:<32}{len(ends):>3} partitions {held:>9} records")
+            rows.append((name, len(ends), sum(ends[p] - starts.get(p, 0) for p in ends)))
+        click.echo(
+            table(("topic", "partitions", "records"), rows)
+            if rows
+            else "no topics yet: create them with `newsflow topics create`."
+        )
 
 
 # -- ingest ------------------------------------------------------------------------------------
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--site", required=True, help="Site id the pages belong to (the ce_site header).")
-@click.option("--base-url", help="URL the files are served under; default: their file:// URIs.")
+@click.option("--site", required=True, metavar="ID", help="Site id the pages belong to (the ce_site header).")
+@click.option("--base-url", metavar="URL", help="URL the files are served under; default: their file:// URIs.")
 @config_option
 def ingest(paths: tuple[Path, ...], site: str, base_url: str | None, config: Path | None) -> None:
-    """Put saved pages (.html/.htm) on the raw topic, as the crawler would (status 200, fetched now)."""
+    """Put saved pages on the raw topic, as the crawler would.
+
+    Each .html/.htm file (folders are searched) becomes a raw page with status 200, fetched now.
+
+    \b
+    Example:
+      newsflow ingest saved/ --site siping_gov --base-url http://a.gov.cn/news
+    """
     settings = load_streams(config)
     files = [p for path in paths for p in (sorted(path.rglob("*.htm*")) if path.is_dir() else [path])]
+    if not files:
+        raise click.ClickException("no .html or .htm files in the given folders; pass saved pages or their folder.")
     crawl_id = f"ingest-{uuid.uuid4().hex[:8]}"
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     with opened_log(settings) as log:
@@ -141,10 +151,18 @@ def build_cleaning(config: Path | None, settings: StreamSettings, names: Topics,
 
 @click.command()
 @click.option("--exit-when-idle", is_flag=True, help="Stop once the group has cleaned everything on the raw topic.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Records cleaned between commits.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Records cleaned between commits (default 100).")
 @config_option
 def worker(exit_when_idle: bool, batch_size: int | None, config: Path | None) -> None:
-    """Run a cleaning worker: raw → articles / rejected, in the newsflow-cleaner group, until SIGTERM."""
+    """Clean raw pages into articles and rejections until stopped.
+
+    Runs in the newsflow-cleaner consumer group (start several to share the partitions)
+    until SIGTERM or Ctrl-C; logs go to stderr.
+
+    \b
+    Example:
+      newsflow worker --exit-when-idle
+    """
     setup_logging()
     settings = load_streams(config, batch_size=batch_size)
     cleaner = load_cleaner(config)
@@ -171,7 +189,7 @@ def start_position(from_beginning: bool, since: str | None, offset: int | None) 
         if on is not None and on is not False
     ]
     if len(chosen) > 1:
-        raise click.UsageError(f"choose one of {', '.join(chosen)}")
+        raise click.UsageError(f"choose one of {', '.join(chosen)}: each sets where reading starts.")
     if since is not None:
         return Start("time", parse_time(since, "--since") or 0)
     if offset is not None:
@@ -183,15 +201,15 @@ def start_position(from_beginning: bool, since: str | None, offset: int | None) 
 
 @click.command()
 @click.argument("topic")
-@click.option("--group", help="Read as this consumer group and commit what was printed.")
+@click.option("--group", metavar="NAME", help="Read as this consumer group and commit what was printed.")
 @click.option(
     "--from-beginning", is_flag=True, help="Start at the first record, even if the group has committed offsets."
 )
-@click.option("--since", help="Start at the first record fetched at or after this ISO 8601 time.")
+@click.option("--since", metavar="TIME", help="Start at the first record fetched at or after this ISO 8601 time.")
 @click.option("--offset", type=click.IntRange(min=0), help="Start at this offset in every partition.")
 @click.option("--follow", "-f", is_flag=True, help="Keep waiting for new records (until Ctrl-C).")
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many records.")
-@click.option("--pretty", is_flag=True, help="Indent the JSON.")
+@click.option("--pretty", is_flag=True, help="Indent the JSON for people.")
 @click.option("--meta", is_flag=True, help="Print each record with its topic, partition, offset, key and headers.")
 @config_option
 def consume(
@@ -206,18 +224,29 @@ def consume(
     meta: bool,
     config: Path | None,
 ) -> None:
-    """Print records of TOPIC (raw, articles, rejected, crawl-requests or a full name) as JSON lines.
+    """Print the records of a topic as JSON lines on stdout.
 
-    Without --group, starts at the beginning; with one, where the group left off. Without --follow,
-    ends when no record arrives for a moment.
+    TOPIC is raw, articles, rejected, crawl-requests or a full topic name. Without --group,
+    starts at the beginning; with one, where the group left off. Without --follow, ends
+    when no record arrives for a moment.
+
+    \b
+    Examples:
+      newsflow consume articles --pretty
+      newsflow consume rejected --since 2026-11-20T08:00:00+08:00 --limit 10
     """
     start = start_position(from_beginning, since, offset)
     settings = load_streams(config)
     printed = bad = 0
     with opened_log(settings) as log, stop_on_signals() as stop:
         name = topics_for(settings).resolve(topic)
-        if name not in log.topics():
-            raise click.ClickException(f"no topic {name} on {backend_name(settings)}")
+        existing = log.topics()
+        if name not in existing:
+            known = ", ".join(sorted(existing)) or "none yet"
+            raise click.ClickException(
+                f"no topic {name} on {backend_name(settings)} (topics: {known}); check the name,"
+                " or create the service's topics with `newsflow topics create`."
+            )
         consumer = log.consumer([name], group=group, start=start)
         idle_since = time.monotonic()
         try:
@@ -255,38 +284,69 @@ def consume(
 
 
 # -- replay ------------------------------------------------------------------------------------
+def replay_table(stats: Counter[str], read: int) -> str:
+    """What the replay made of the records it read: articles, rejections by reason, tombstones, skipped."""
+    reasons = sorted((k.removeprefix("rejected/"), v) for k, v in stats.items() if k.startswith("rejected/"))
+    made = stats["articles"] + stats["tombstones"] + sum(v for _, v in reasons)
+    rows: list[tuple[str, int]] = [
+        ("articles", stats["articles"]),
+        ("  reposts among them", stats["duplicates"]),
+        *((f"rejected: {reason}", count) for reason, count in reasons),
+        ("tombstones", stats["tombstones"]),
+        ("outside --until / --site", read - made),
+    ]
+    return table(("outcome", "records"), rows, footer=("raw records read", read))
+
+
 @click.command("replay")
-@click.option("--since", required=True, help="Reclean raw pages fetched at or after this ISO 8601 time.")
-@click.option("--until", help="…and before this time.")
-@click.option("--site", help="Only pages of this site id.")
-@click.option("--into", help="Articles go to this topic instead of articles (rejections still go to rejected).")
+@click.option(
+    "--since", required=True, metavar="TIME", help="Reclean raw pages fetched at or after this ISO 8601 time."
+)
+@click.option("--until", metavar="TIME", help="…and before this time.")
+@click.option("--site", metavar="ID", help="Only pages of this site id.")
+@click.option(
+    "--into", metavar="TOPIC", help="Articles go to this topic instead of articles (rejections still go to rejected)."
+)
+@quiet_option
 @config_option
-def replay_command(since: str, until: str | None, site: str | None, into: str | None, config: Path | None) -> None:
-    """Run the current cleaner again over raw pages from a point in crawl time."""
+def replay_command(
+    since: str, until: str | None, site: str | None, into: str | None, quiet: bool, config: Path | None
+) -> None:
+    """Reclean raw pages from a point in crawl time.
+
+    Runs the current cleaner again over the raw pages fetched in the window; the keys
+    are the canonical URLs again, so replaying twice gives the same keys. Shows
+    progress, then a summary, on stderr.
+
+    \b
+    Example:
+      newsflow replay --since 2026-11-01T00:00:00+08:00 --site siping_gov
+      newsflow replay --since 2026-11-01T00:00:00+08:00 --into newsflow.articles-v2
+    """
     window = ReplayWindow(parse_time(since, "--since") or 0, parse_time(until, "--until"), site)
     settings = load_streams(config)
+    started = time.perf_counter()
     with opened_log(settings) as log:
         target = topics_for(settings).resolve(into) if into else None
         names = create_topics(log, settings, articles_copy=target)
         cleaning = build_cleaning(config, settings, names, into=target)
         producer = open_producer(log, settings)
-        with click.progressbar(length=1, label="replaying", file=sys.stderr) as bar:
-            seen = [0]
+        try:
+            with Progress("replaying", quiet=quiet) as bar:
 
-            def progress(done: int, total: int) -> None:
-                bar.length = max(total, 1)
-                bar.update(done - seen[0])
-                seen[0] = done
+                def progress(done: int, total: int) -> None:
+                    bar.update(done, total=total, detail=f"{done}/{plural(total, 'record')}")
 
-            try:
                 read = replay(
                     log, producer, cleaning, window, max_message_bytes=settings.max_message_bytes, progress=progress
                 )
-            finally:
-                close_producer(producer)
-                cleaning.index.close()
-    click.echo(f"{read} raw record(s) read", err=True)
-    click.echo(summary(cleaning.stats), err=True)
+        finally:
+            close_producer(producer)
+            cleaning.index.close()
+    seconds = time.perf_counter() - started
+    click.echo(replay_table(cleaning.stats, read), err=True)
+    rate = f"{read / seconds:.1f}" if seconds > 0 else "-"
+    click.echo(f"{read} raw record(s) read in {seconds:.1f} s ({rate} records/s)", err=True)
 
 
 COMMANDS = (topics, ingest, worker, consume, replay_command)

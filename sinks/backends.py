@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from cleaner import CleanerSettings
 from sinks.cleaning import Cleaning
 from sinks.kafka import KafkaLog
-from sinks.log import Log, Message, Producer, Start
+from sinks.log import Log, Message, Producer, Record, Start
 from sinks.neardup import NearDupIndex
 from sinks.settings import StreamSettings
 from sinks.spool import Spool, SpoolingProducer
@@ -62,7 +62,11 @@ def create_topics(log: Log, settings: StreamSettings, *, articles_copy: str | No
 
 @contextmanager
 def cleaning_worker(
-    log: Log, settings: StreamSettings, cleaner: CleanerSettings, stop: threading.Event
+    log: Log,
+    settings: StreamSettings,
+    cleaner: CleanerSettings,
+    stop: threading.Event,
+    on_delivered: Callable[[Sequence[Record]], None] | None = None,
 ) -> Iterator[Worker]:
     """A cleaning worker wired from the settings; its producer and near-duplicate index close on exit."""
     topics = create_topics(log, settings)
@@ -78,6 +82,7 @@ def cleaning_worker(
             batch_size=settings.batch_size,
             retry_backoff=settings.retry_backoff,
             max_message_bytes=settings.max_message_bytes,
+            on_delivered=on_delivered,
         )
     finally:
         try:

@@ -97,18 +97,27 @@ class Cleaning:
         self.stats["articles"] += 1
         if match.duplicate_of:
             self.stats["duplicates"] += 1
-        return article_record(self.articles_topic, article, key=page.key, produced_at=self.now())
+        return article_record(
+            self.articles_topic, article, key=page.key, produced_at=self.now(), crawl_id=page.crawl_id
+        )
 
     def _gone(self, page: RawPage, ref: str) -> Record:
         if self.index.forget(article_id(page.url, "")):
             self.stats["tombstones"] += 1
             return tombstone_record(
-                self.articles_topic, key=page.key, site=page.site, raw_ref=ref, produced_at=self.now()
+                self.articles_topic,
+                key=page.key,
+                site=page.site,
+                raw_ref=ref,
+                produced_at=self.now(),
+                crawl_id=page.crawl_id,
             )
         detail = f"HTTP {page.status}: {page.final_url} is gone and was never published"
         return self._reject(Rejection(page.url, Reason.GONE, detail, raw_ref=ref), page.key, page)
 
-    def _reject(self, rejection: Rejection, key: bytes | None, page: RawPage | None) -> Record:
+    def _reject(
+        self, rejection: Rejection, key: bytes | None, page: RawPage | None, crawl_id: str | None = None
+    ) -> Record:
         self.stats[f"rejected/{rejection.reason.value}"] += 1
         return rejection_record(
             self.topics.rejected,
@@ -117,6 +126,7 @@ class Cleaning:
             site=page.site if page else None,
             cleaner_version=cleaner_version,
             produced_at=self.now(),
+            crawl_id=page.crawl_id if page else crawl_id,
         )
 
     def too_large(self, record: Record, source: Message, limit: int) -> Record:
@@ -125,4 +135,4 @@ class Cleaning:
         url = source.header("ce_url")
         self.stats["articles"] -= record.topic == self.articles_topic
         rejection = Rejection(url, Reason.RECORD_TOO_LARGE, detail, raw_ref=source.ref)
-        return self._reject(rejection, record_key(url) if url else source.key, None)
+        return self._reject(rejection, record_key(url) if url else source.key, None, source.header("ce_crawlid"))

@@ -34,12 +34,18 @@ def replay(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 500,
 ) -> int:
-    """Reclean the window; returns how many raw records were read. ``progress(done, total)`` is called per batch."""
+    """Reclean the window; returns how many raw records were read.
+
+    ``progress(done, total)`` is called once before reading (``done`` 0) and after every
+    batch; ``total`` is the number of records between the start and the end offsets.
+    """
     topic = cleaning.topics.raw
     starts = log.offsets_for_time(topic, window.since_ms)
     ends = log.end_offsets(topic)
     total = sum(max(0, ends[p] - starts[p]) for p in ends)
     remaining = {p: end for p, end in ends.items() if end > starts[p]}
+    if progress is not None:
+        progress(0, total)
     consumer = log.consumer([topic], start=Start("time", window.since_ms))
     done = 0
     try:

@@ -6,6 +6,7 @@
 | ``articles`` | canonical URL | article JSON; ``null`` = page retracted | ``newsflow.article/1`` |
 | ``rejected`` | canonical URL | rejection JSON (the dead-letter topic) | ``newsflow.rejected/1`` |
 | ``crawl-requests`` | canonical URL | crawl request JSON | ``newsflow.crawl-request/1`` |
+| ``crawl-reports`` | site id | what one crawl did (JSON) | ``newsflow.crawl-report/1`` |
 
 Headers follow the CloudEvents Kafka binding in binary mode: ``ce_specversion``,
 ``ce_id``, ``ce_source``, ``ce_type``, ``ce_time``, ``ce_dataschema`` and
@@ -33,6 +34,7 @@ from sinks.log import Headers, Message, Record, TopicSpec, header
 
 RAW_SCHEMA = "newsflow.raw/1"
 CRAWL_REQUEST_SCHEMA = "newsflow.crawl-request/1"
+CRAWL_REPORT_SCHEMA = "newsflow.crawl-report/1"
 SPEC_VERSION = "1.0"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 DETAIL_HEADER_LIMIT = 1024  # a rejection's detail in headers is cut here; the value has it whole
@@ -48,7 +50,7 @@ class MalformedRecord(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Topics:
-    """The four topic names under one prefix, and their declarations."""
+    """The five topic names under one prefix, and their declarations."""
 
     prefix: str = "newsflow."
 
@@ -68,13 +70,16 @@ class Topics:
     def crawl_requests(self) -> str:
         return f"{self.prefix}crawl-requests"
 
-    def all(self) -> tuple[str, str, str, str]:
-        return (self.raw, self.articles, self.rejected, self.crawl_requests)
+    @property
+    def crawl_reports(self) -> str:
+        return f"{self.prefix}crawl-reports"
+
+    def all(self) -> tuple[str, ...]:
+        return (self.raw, self.articles, self.rejected, self.crawl_requests, self.crawl_reports)
 
     def resolve(self, name: str) -> str:
         """``articles`` → ``newsflow.articles``; a full or foreign name is kept."""
-        short = {"raw": self.raw, "articles": self.articles, "rejected": self.rejected}
-        short["crawl-requests"] = self.crawl_requests
+        short = {full[len(self.prefix) :]: full for full in self.all()}
         return short.get(name, name)
 
     def specs(
@@ -83,7 +88,8 @@ class Topics:
         """``articles`` is compacted: the latest version per page, a tombstone once it is gone.
 
         ``raw`` keeps pages for replay (``raw_retention_days``, ``None`` = forever);
-        ``rejected`` keeps 30 days and ``crawl-requests`` 7 (both are worklists).
+        ``rejected`` keeps 30 days and ``crawl-requests`` 7 (both are worklists);
+        ``crawl-reports`` keeps 30 days of crawl history (status and the canaries read it).
         """
         raw_ms = raw_retention_days * DAY_MS if raw_retention_days else None
         return [
@@ -91,6 +97,7 @@ class Topics:
             TopicSpec(self.articles, partitions, compacted=True, max_message_bytes=max_message_bytes),
             TopicSpec(self.rejected, partitions, retention_ms=30 * DAY_MS, max_message_bytes=max_message_bytes),
             TopicSpec(self.crawl_requests, partitions, retention_ms=7 * DAY_MS, max_message_bytes=max_message_bytes),
+            TopicSpec(self.crawl_reports, partitions, retention_ms=30 * DAY_MS, max_message_bytes=max_message_bytes),
         ]
 
 
@@ -241,10 +248,15 @@ class CrawlRequest:
             "priority": self.priority,
         }
 
+    @property
+    def id(self) -> str:
+        """The request's identity (its CloudEvents id): crawl reports name the request they answer."""
+        return _event_id(self.url, self.requested_at)
+
     def to_record(self, topic: str) -> Record:
         headers = _headers(
             ce_specversion=SPEC_VERSION,
-            ce_id=_event_id(self.url, self.requested_at),
+            ce_id=self.id,
             ce_source="newsflow/scheduler",
             ce_type=CRAWL_REQUEST_SCHEMA,
             ce_time=self.requested_at,
@@ -266,8 +278,90 @@ class CrawlRequest:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CrawlOutcome:
+    """What one crawl of one site did, published by the crawler on ``crawl-reports`` (keyed by site).
+
+    ``outcome`` is ``finished`` (the crawl ran to its end), ``failed`` (the crawl
+    child exited non-zero) or ``crashed`` (it died without a report).
+    """
+
+    site: str
+    request_id: str
+    started_at: str
+    finished_at: str
+    outcome: str
+    exit_code: int
+    crawl_id: str | None = None
+    seconds: float = 0.0
+    fetched: int = 0
+    emitted: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    rejected: tuple[tuple[str, int], ...] = ()
+    finish_reason: str | None = None
+    crawler: str | None = None
+    schema: str = CRAWL_REPORT_SCHEMA
+
+    OUTCOMES = ("finished", "failed", "crashed")
+
+    @property
+    def rejections(self) -> int:
+        return sum(n for _, n in self.rejected)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "site": self.site,
+            "request_id": self.request_id,
+            "crawl_id": self.crawl_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "seconds": self.seconds,
+            "fetched": self.fetched,
+            "emitted": self.emitted,
+            "unchanged": self.unchanged,
+            "refused": self.refused,
+            "rejected": dict(self.rejected),
+            "finish_reason": self.finish_reason,
+            "crawler": self.crawler,
+        }
+
+    def to_record(self, topic: str) -> Record:
+        headers = _headers(
+            ce_specversion=SPEC_VERSION,
+            ce_id=_event_id(self.request_id, self.site, self.crawl_id or "", self.finished_at),
+            ce_source=f"newsflow/crawler/{self.crawler or 'unknown'}",
+            ce_type=CRAWL_REPORT_SCHEMA,
+            ce_time=self.finished_at,
+            ce_dataschema=CRAWL_REPORT_SCHEMA,
+            **{"content-type": JSON_CONTENT_TYPE},
+            ce_site=self.site,
+            ce_crawlid=self.crawl_id,
+        )
+        value = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+        return Record(topic, self.site.encode("utf-8"), value, headers, iso_to_ms(self.finished_at))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CrawlOutcome:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "schema"}
+        known["rejected"] = tuple(sorted((str(k), int(v)) for k, v in (data.get("rejected") or {}).items()))
+        return cls(**known)
+
+    @classmethod
+    def from_message(cls, message: Message) -> CrawlOutcome:
+        try:
+            return cls.from_dict(json.loads(message.value or b""))
+        except (ValueError, TypeError, AttributeError) as error:
+            raise MalformedRecord(f"{message.ref}: not a crawl report ({error})") from error
+
+
 # -- cleaner outputs -----------------------------------------------------------------------
-def article_record(topic: str, article: Article, *, key: bytes, produced_at: str) -> Record:
+def article_record(
+    topic: str, article: Article, *, key: bytes, produced_at: str, crawl_id: str | None = None
+) -> Record:
     """An article, keyed by the canonical URL, so a compacted topic keeps the latest version."""
     headers = _headers(
         ce_specversion=SPEC_VERSION,
@@ -281,12 +375,20 @@ def article_record(topic: str, article: Article, *, key: bytes, produced_at: str
         ce_cleanerversion=article.cleaner_version,
         ce_rawref=article.raw_ref,
         ce_duplicateof=article.duplicate_of,
+        ce_crawlid=crawl_id,
     )
     return Record(topic, key, article.to_json().encode("utf-8"), headers)
 
 
 def rejection_record(
-    topic: str, rejection: Rejection, *, key: bytes | None, site: str | None, cleaner_version: str, produced_at: str
+    topic: str,
+    rejection: Rejection,
+    *,
+    key: bytes | None,
+    site: str | None,
+    cleaner_version: str,
+    produced_at: str,
+    crawl_id: str | None = None,
 ) -> Record:
     """A dead letter: the rejection JSON, with the error context repeated in headers for routing."""
     headers = _headers(
@@ -303,11 +405,14 @@ def rejection_record(
         ce_stage=rejection.stage,
         ce_reason=rejection.reason.value,
         ce_detail=rejection.detail[:DETAIL_HEADER_LIMIT],
+        ce_crawlid=crawl_id,
     )
     return Record(topic, key, rejection.to_json().encode("utf-8"), headers)
 
 
-def tombstone_record(topic: str, *, key: bytes, site: str | None, raw_ref: str, produced_at: str) -> Record:
+def tombstone_record(
+    topic: str, *, key: bytes, site: str | None, raw_ref: str, produced_at: str, crawl_id: str | None = None
+) -> Record:
     """A retraction: the page is gone (404/410), so the compacted ``articles`` forgets it."""
     headers = _headers(
         ce_specversion=SPEC_VERSION,
@@ -317,6 +422,7 @@ def tombstone_record(topic: str, *, key: bytes, site: str | None, raw_ref: str, 
         ce_time=produced_at,
         ce_site=site,
         ce_rawref=raw_ref,
+        ce_crawlid=crawl_id,
     )
     return Record(topic, key, None, headers)
 

@@ -20,10 +20,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sinks.cleaning import Cleaning
-from sinks.log import CommitFailed, Consumer, Log, LogError, Message, Producer, RecordTooLarge, TopicPartition
+from sinks.log import (
+    CommitFailed,
+    Consumer,
+    Log,
+    LogError,
+    Message,
+    Producer,
+    Record,
+    RecordTooLarge,
+    TopicPartition,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +52,7 @@ class Worker:
         retry_backoff: float = 1.0,
         max_message_bytes: int,
         maintenance_interval: float = 600.0,
+        on_delivered: Callable[[Sequence[Record]], None] | None = None,
     ) -> None:
         self.log = log_
         self.producer = producer
@@ -54,6 +65,8 @@ class Worker:
         self.max_message_bytes = max_message_bytes
         self.committed_batches = 0
         self.maintenance_interval = maintenance_interval
+        #: told about each batch's outputs once the log has acknowledged them (the service's counters)
+        self.on_delivered = on_delivered
         self._maintained = time.monotonic()
 
     @property
@@ -71,23 +84,29 @@ class Worker:
                     if exit_when_idle and self.caught_up():
                         return
                     continue
-                self.send_outputs(batch)
+                outputs = self.send_outputs(batch)
                 if not self.deliver():
                     log.warning("stopping with %d output(s) spooled; the batch is not committed", self.backlog())
                     return
+                if self.on_delivered is not None:
+                    self.on_delivered(outputs)
                 self.commit(consumer, batch)
                 if exit_when_idle and self.caught_up():
                     return
         finally:
             consumer.close()
 
-    def send_outputs(self, batch: Sequence[Message]) -> None:
+    def send_outputs(self, batch: Sequence[Message]) -> list[Record]:
+        sent = []
         for message in batch:
             record = self.cleaning.process(message)
             try:
                 self.producer.send(record)
             except RecordTooLarge:
-                self.producer.send(self.cleaning.too_large(record, message, self.max_message_bytes))
+                record = self.cleaning.too_large(record, message, self.max_message_bytes)
+                self.producer.send(record)
+            sent.append(record)
+        return sent
 
     def backlog(self) -> int:
         return int(getattr(self.producer, "backlog", 0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -72,3 +73,24 @@ def test_demo_crawls_cleans_and_summarises(tmp_path: Path) -> None:
     for path, entry in multipage.items():
         assert char_f1(articles[path]["text"], entry["expected"]["body"]) > 0.99, path
     assert sample["site"] == "qinghe_demo" and sample["region"] == "河北省/清河市" and sample["title"]
+
+    # status after the demo shows the numbers the demo printed
+    shown = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "status", "--demo", "--json"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    [site] = json.loads(shown.stdout)["sites"]
+    last = site["last_crawl"]
+    printed = dict(re.findall(r"^(pages fetched|raw pages|articles|rejections) +(\d+)", out, re.M))
+    assert printed == {
+        "pages fetched": str(last["fetched"]),
+        "raw pages": str(last["emitted"]),
+        "articles": str(last["articles"]),
+        "rejections": str(last["rejections"]),
+    }
+    assert last["outcome"] == "finished" and site["site"] == "qinghe_demo"

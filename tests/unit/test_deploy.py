@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from newsflow.cli import main
-from newsflow.settings import cleaner_settings, stream_settings
+from newsflow.settings import cleaner_settings, crawler_settings, service_settings, stream_settings
 from tests.conftest import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -37,10 +37,20 @@ def parse_command(args: list[str]) -> click.Command:
 
 
 def test_services_and_images() -> None:
-    assert {"kafka", "topic-init", "worker"} <= set(SERVICES)
+    assert {"kafka", "topic-init", "scheduler", "crawler", "cleaner"} <= set(SERVICES)
     assert SERVICES["kafka"]["image"].startswith("apache/kafka:")
-    assert set(NEWSFLOW_SERVICES) >= {"topic-init", "worker"}
+    assert set(NEWSFLOW_SERVICES) >= {"topic-init", "scheduler", "crawler", "cleaner"}
     assert all(SERVICES[name]["build"] == "." for name in NEWSFLOW_SERVICES)
+
+
+def test_each_role_runs_in_its_own_service() -> None:
+    for role in ("scheduler", "crawler", "cleaner"):
+        assert SERVICES[role]["command"] == ["run", "--role", role]
+    assert SERVICES["scheduler"].get("deploy", {}).get("replicas", 1) == 1, "two schedulers would double requests"
+    assert SERVICES["crawler"]["deploy"]["replicas"] >= 2 and SERVICES["cleaner"]["deploy"]["replicas"] >= 2
+    service = service_settings(env={k: str(v) for k, v in SERVICES["crawler"]["environment"].items()})
+    assert service.metrics_host == "0.0.0.0", "/metrics must be reachable from outside the container"
+    assert str(service.metrics_port) in SERVICES["crawler"]["healthcheck"]["test"][-1]
 
 
 def test_kafka_runs_in_kraft_mode_with_room_for_large_pages() -> None:
@@ -48,7 +58,7 @@ def test_kafka_runs_in_kraft_mode_with_room_for_large_pages() -> None:
     assert "controller" in env["KAFKA_PROCESS_ROLES"] and "broker" in env["KAFKA_PROCESS_ROLES"]
     assert not any("ZOOKEEPER" in key for key in env)
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false", "topics come from topic-init, with their configs"
-    streams = stream_settings(env=SERVICES["worker"]["environment"])
+    streams = stream_settings(env=SERVICES["cleaner"]["environment"])
     assert int(env["KAFKA_MESSAGE_MAX_BYTES"]) > streams.max_message_bytes
 
 
@@ -69,9 +79,11 @@ def test_a_missing_command_would_be_caught() -> None:
 @pytest.mark.parametrize("service", NEWSFLOW_SERVICES)
 def test_environment_names_real_settings(service: str) -> None:
     env = {k: str(v) for k, v in SERVICES[service]["environment"].items()}
-    assert all(re.match(r"NEWSFLOW_(STREAMS|CLEANER)_[A-Z_]+$", key) for key in env)
+    assert all(re.match(r"NEWSFLOW_(STREAMS|CLEANER|CRAWLER|SERVICE)_[A-Z_]+$", key) for key in env)
     streams = stream_settings(env=env)  # raises on an unknown or malformed variable
     cleaner_settings(env=env)
+    crawler_settings(env=env)
+    service_settings(env=env)
     assert streams.bootstrap_servers == "kafka:9092" and not streams.embedded
 
 

@@ -10,6 +10,8 @@ from cleaner import Rejection, clean_page
 from cleaner.reasons import Reason
 from sinks.log import Message, Record
 from sinks.topics import (
+    CrawlOutcome,
+    CrawlRequest,
     MalformedRecord,
     RawPage,
     Topics,
@@ -45,10 +47,17 @@ def raw_page(body: bytes = b"<html>\xb9\xfa</html>", status: int = 200) -> RawPa
 
 
 def test_topic_names_and_prefix() -> None:
-    assert Topics().all() == ("newsflow.raw", "newsflow.articles", "newsflow.rejected", "newsflow.crawl-requests")
+    assert Topics().all() == (
+        "newsflow.raw",
+        "newsflow.articles",
+        "newsflow.rejected",
+        "newsflow.crawl-requests",
+        "newsflow.crawl-reports",
+    )
     topics = Topics("t1.")
     assert topics.resolve("articles") == "t1.articles"
     assert topics.resolve("crawl-requests") == "t1.crawl-requests"
+    assert topics.resolve("crawl-reports") == "t1.crawl-reports"
     assert topics.resolve("other.topic") == "other.topic"
     specs = {s.name: s for s in topics.specs(3, max_message_bytes=1000)}
     assert specs["t1.articles"].compacted and not specs["t1.raw"].compacted
@@ -117,6 +126,35 @@ def test_every_reason_fits_the_rejection_schema() -> None:
     for reason in Reason:
         rejection = Rejection("http://x", reason, "why")
         assert validator.is_valid(rejection.to_dict()), reason
+
+
+def test_crawl_requests_and_reports_validate_and_round_trip() -> None:
+    request = CrawlRequest("http://www.example.gov.cn/news/", "example", "2026-11-20T08:00:00+08:00")
+    record = request.to_record("newsflow.crawl-requests")
+    assert validate(as_message(record))["headers"]["ce_id"] == request.id
+    assert CrawlRequest.from_dict(validate(as_message(record))["value"]) == request
+
+    outcome = CrawlOutcome(
+        site="example",
+        request_id=request.id,
+        started_at="2026-11-20T08:00:01+08:00",
+        finished_at="2026-11-20T08:01:00+08:00",
+        outcome="finished",
+        exit_code=0,
+        crawl_id="example-1",
+        seconds=59.0,
+        fetched=30,
+        emitted=21,
+        rejected=(("fetch.timeout", 2),),
+    )
+    report = outcome.to_record("newsflow.crawl-reports")
+    assert report.key == b"example" and report.header("ce_crawlid") == "example-1"
+    view = validate(as_message(report))
+    assert view["value"]["rejected"] == {"fetch.timeout": 2}
+    back = CrawlOutcome.from_message(as_message(report))
+    assert back == outcome and back.rejections == 2
+    with pytest.raises(MalformedRecord, match="not a crawl report"):
+        CrawlOutcome.from_message(as_message(Record("t", b"k", b"[1]")))
 
 
 def test_a_non_json_value_is_malformed() -> None:

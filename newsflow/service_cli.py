@@ -1,0 +1,146 @@
+"""Service commands: ``run`` (the long-running service) and ``status``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.sites import SiteConfig
+from newsflow.console import table
+from newsflow.crawl_cli import pick_sites, sites_dir_option
+from newsflow.demo import demo_service_state, demo_streams
+from newsflow.logs import setup_logging
+from newsflow.options import config_option, load_cleaner, load_service, load_streams
+from newsflow.service import Service, ServiceConfig
+from newsflow.settings import ROLES
+from newsflow.signals import stop_on_signals
+from newsflow.status import collect_status
+from sinks.log import LogError
+
+
+@click.command()
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(ROLES),
+    help="Role to run; repeat for several (default: all three, or [service] roles).",
+)
+@click.option("--site", "ids", multiple=True, help="Only these site ids (default: every site file).")
+@sites_dir_option
+@click.option("--metrics-port", type=int, help="Port of /metrics and /healthz (0: any free port; -1: none).")
+@click.option("--allow-address", "allowed", multiple=True, help="Let the crawl's address guard allow this IP.")
+@click.option("--log-format", type=click.Choice(["json", "text"]), help="Log lines as JSON (default) or text.")
+@config_option
+def run(
+    roles: tuple[str, ...],
+    ids: tuple[str, ...],
+    sites_dir: Path | None,
+    metrics_port: int | None,
+    allowed: tuple[str, ...],
+    log_format: str | None,
+    config: Path | None,
+) -> None:
+    """Run the service until SIGTERM: scheduled crawls, cleaning, /metrics and /healthz.
+
+    \b
+    Examples:
+      newsflow run                              everything, on the embedded log
+      newsflow run --role scheduler             one per deployment, over Kafka
+      newsflow run --role crawler               as many as the sites need
+      newsflow run --role cleaner               one per core
+    """
+    flags: dict[str, Any] = {"metrics_port": metrics_port, "log_format": log_format}
+    if roles:
+        flags["roles"] = ",".join(roles)
+    service = load_service(config, **flags)
+    setup_logging(service.log_format, service.log_level)
+    crawl_args = [arg for address in allowed for arg in ("--allow-address", address)]
+    if config is not None:
+        crawl_args += ["--config", str(config)]
+    cfg = ServiceConfig(
+        service=service,
+        streams=load_streams(config),
+        cleaner=load_cleaner(config),
+        sites=tuple(pick_sites(sites_dir, ids)),
+        sites_dir=sites_dir,
+        crawl_args=tuple(crawl_args),
+    )
+    with stop_on_signals() as stop:
+        app = Service(cfg, stop)
+        try:
+            app.start()
+        except (LogError, OSError) as error:
+            raise click.ClickException(f"cannot start: {error}. Check [streams] and the metrics port.") from error
+        app.wait()
+
+
+def site_rows(sites: list[dict[str, Any]]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for s in sites:
+        last = s["last_crawl"] or {}
+        when = str(last.get("finished_at") or "never")[:19].replace("T", " ")
+        next_run = str(s["next_run"] or "-")[:19].replace("T", " ")
+        rows.append(
+            [
+                s["site"],
+                when,
+                last.get("outcome") or "-",
+                last.get("fetched", 0),
+                last.get("emitted", 0),
+                last.get("articles", 0),
+                last.get("rejections", 0),
+                next_run,
+                s["canary"],
+            ]
+        )
+    return rows
+
+
+def print_status(state: dict[str, Any]) -> None:
+    click.echo(f"backend  {state['backend']}")
+    live = "kept current by a running service" if state["service_live"] else "caught up from the topics just now"
+    click.echo(f"state    {state['state']} ({live})\n")
+    headers = ["site", "last crawl (UTC)", "outcome", "fetched", "new/changed", "articles", "rejections", "next run"]
+    click.echo(
+        table([*headers, "canary"], site_rows(state["sites"])) if state["sites"] else "no sites and no crawls yet"
+    )
+    for s in state["sites"]:
+        for alarm in s["alarms"]:
+            click.echo(f"  ! {alarm['message']}")
+    click.echo()
+    sizes = [[name, "(not created)" if size is None else size] for name, size in state["topics"].items()]
+    click.echo(table(["topic", "records"], sizes, align="lr"))
+    if state["groups"]:
+        click.echo()
+        click.echo(table(["group", "topic", "lag"], [[g["group"], g["topic"], g["lag"]] for g in state["groups"]]))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+@click.option("--demo", is_flag=True, help="Show the state `newsflow demo` left in data/demo.")
+@sites_dir_option
+@config_option
+def status(as_json: bool, demo: bool, sites_dir: Path | None, config: Path | None) -> None:
+    """Per site the last crawl, next run and canary; topic sizes and consumer-group lag."""
+    streams, service = load_streams(config), load_service(config)
+    chosen: list[SiteConfig] = []
+    state_path = None
+    if demo:
+        streams, state_path = demo_streams(streams, reset=False), demo_service_state()
+    else:
+        chosen = pick_sites(sites_dir, ())
+    try:
+        state = collect_status(streams, service, chosen, state_path=state_path)
+    except LogError as error:
+        raise click.ClickException(f"cannot read the log: {error}. Is the backend in [streams] reachable?") from error
+    if as_json:
+        click.echo(json.dumps(state, ensure_ascii=False, indent=2))
+    else:
+        print_status(state)
+
+
+COMMANDS = (run, status)

@@ -1,0 +1,85 @@
+"""``newsflow status``: per site the last crawl, next run and canary; topic sizes; consumer-group lag.
+
+Site history comes from the service's state file (:class:`~newsflow.monitor.SiteMonitor`).
+When no service keeps that file current right now, status first catches it up
+from the topics itself, so it also works after a one-off ``crawl`` or ``demo``,
+and on a machine other than the scheduler's (with Kafka).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from crawler.sites import SiteConfig
+from newsflow.metrics import lag
+from newsflow.monitor import SiteMonitor
+from newsflow.settings import ServiceSettings
+from sinks.backends import open_log, topics_for
+from sinks.log import Log
+from sinks.settings import StreamSettings
+
+
+def topic_sizes(log_: Log, names: Sequence[str]) -> dict[str, int | None]:
+    """Records on each topic now (end minus beginning offsets); ``None`` for a topic that does not exist."""
+    existing = log_.topics()
+    sizes: dict[str, int | None] = {}
+    for name in names:
+        if name not in existing:
+            sizes[name] = None
+            continue
+        starts = log_.beginning_offsets(name)
+        sizes[name] = sum(end - starts.get(p, 0) for p, end in log_.end_offsets(name).items())
+    return sizes
+
+
+def collect_status(
+    streams: StreamSettings, service: ServiceSettings, sites: Sequence[SiteConfig], *, state_path: Path | None = None
+) -> dict[str, Any]:
+    topics = topics_for(streams)
+    log_ = open_log(streams)
+    monitor = SiteMonitor(state_path or Path(service.state_path), topics)
+    try:
+        live = monitor.live()
+        if not live and topics.crawl_reports in log_.topics():
+            monitor.catch_up(log_)
+        latest = {row.site: row for row in monitor.crawls(limit=1)}
+        next_runs, alarms = monitor.next_runs(), monitor.site_alarms()
+        names = {site.id: site.name for site in sites}
+        rows = []
+        for site_id in sorted(set(names) | set(latest)):
+            row = latest.get(site_id)
+            canary = "pending"
+            if row is not None and row.judged:
+                canary = "alarm" if alarms.get(site_id) else "ok" if row.checked else "learning"
+            rows.append(
+                {
+                    "site": site_id,
+                    "name": names.get(site_id),
+                    "last_crawl": row.to_dict() if row else None,
+                    "next_run": next_runs.get(site_id),
+                    "canary": canary,
+                    "alarms": alarms.get(site_id, []),
+                }
+            )
+        sizes = topic_sizes(log_, topics.all())
+        groups = [(streams.group, topics.raw), (service.crawler_group, topics.crawl_requests)]
+        lags = [
+            {"group": group, "topic": topic, "lag": lag(log_, group, topic)}
+            for group, topic in groups
+            if sizes.get(topic) is not None
+        ]
+        return {
+            "backend": "kafka " + str(streams.bootstrap_servers)
+            if not streams.embedded
+            else "embedded " + streams.db_path,
+            "state": str(monitor.path),
+            "service_live": live,
+            "sites": rows,
+            "topics": sizes,
+            "groups": lags,
+        }
+    finally:
+        monitor.close()
+        log_.close()

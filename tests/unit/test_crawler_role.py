@@ -1,0 +1,160 @@
+"""The crawler role's bookkeeping on the real embedded log: which requests start, what is reported, what is committed.
+
+The crawl children are stand-ins here (the real ones are crawled in
+``tests/integration/test_service.py``): the test decides when each ends and
+what summary it leaves.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from crawler.sites import SiteConfig
+from newsflow.crawler_role import CrawlerRole
+from newsflow.demo import demo_site
+from sinks.log import Consumer, Record, Start
+from sinks.sqlite import SqliteLog
+from sinks.topics import CrawlOutcome, CrawlRequest, Topics
+
+GROUP = "crawlers"
+
+
+class FakeChild:
+    def __init__(self) -> None:
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+
+class FakeChildren:
+    """Records each start; ``end(i, code, sites)`` finishes child ``i`` with summaries for ``sites``."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.started: list[tuple[list[str], FakeChild, Path]] = []
+
+    def start(self, site_ids: Sequence[str]) -> tuple[FakeChild, Path]:
+        child, report = FakeChild(), self.workdir / f"report-{len(self.started)}.json"
+        self.started.append((list(site_ids), child, report))
+        return child, report
+
+    def end(self, index: int, code: int, sites: Sequence[str]) -> None:
+        _, child, report = self.started[index]
+        summaries = [{"site": s, "crawl_id": f"{s}-{index}", "seconds": 1.5, "fetched": 7, "emitted": 5} for s in sites]
+        report.write_text(json.dumps(summaries), encoding="utf-8")
+        child.returncode = code
+
+
+def site(site_id: str) -> SiteConfig:
+    return demo_site(8000).model_copy(update={"id": site_id})
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[SqliteLog]:
+    log = SqliteLog(tmp_path / "log.db")
+    log.create_topics(Topics().specs(1, max_message_bytes=1_000_000))
+    yield log
+    log.close()
+
+
+def publish(log: SqliteLog, *sites: str) -> list[CrawlRequest]:
+    producer, topics, requests = log.producer(), Topics(), []
+    for n, site_id in enumerate(sites):
+        request = CrawlRequest(f"http://127.0.0.1:8000/{site_id}/", site_id, f"2026-11-20T08:00:0{n}+08:00")
+        producer.send(request.to_record(topics.crawl_requests))
+        requests.append(request)
+    producer.flush()
+    return requests
+
+
+def reports(log: SqliteLog) -> list[CrawlOutcome]:
+    consumer = log.consumer([Topics().crawl_reports], start=Start("earliest"))
+    try:
+        return [CrawlOutcome.from_message(m) for m in consumer.poll(0.1, 100)]
+    finally:
+        consumer.close()
+
+
+def step_until(role: CrawlerRole, consumer: Consumer, started: int, children: FakeChildren) -> None:
+    for _ in range(20):
+        role.step(consumer)
+        if len(children.started) >= started:
+            return
+    raise AssertionError(f"{len(children.started)} crawls started, expected {started}")
+
+
+def test_requests_run_once_per_site_and_commit_in_order(log: SqliteLog, tmp_path: Path) -> None:
+    children = FakeChildren(tmp_path)
+    role = CrawlerRole(
+        log,
+        log.producer(),
+        Topics(),
+        {s: site(s) for s in ("alpha", "beta")},
+        children,  # type: ignore[arg-type]
+        threading.Event(),
+        group=GROUP,
+        max_crawls=1,
+        sites_per_crawl=5,
+        poll_timeout=0.05,
+    )
+    first_alpha, beta, second_alpha, unknown = publish(log, "alpha", "beta", "alpha", "gamma")
+    consumer = log.consumer([Topics().crawl_requests], group=GROUP)
+    try:
+        step_until(role, consumer, 1, children)
+        # one child for both sites; the second alpha request waits for the first; gamma has no config
+        assert children.started[0][0] == ["alpha", "beta"]
+        assert [(r.site, r.outcome) for r in reports(log)] == [("gamma", "failed")]
+        assert log.committed(GROUP, Topics().crawl_requests) == {}  # offset 0 is still crawling
+
+        children.end(0, 0, ["alpha", "beta"])
+        step_until(role, consumer, 2, children)
+        assert children.started[1][0] == ["alpha"]
+        assert log.committed(GROUP, Topics().crawl_requests) == {0: 2}  # up to the request still running
+
+        children.end(1, -9, [])  # killed: no summary
+        role.step(consumer)
+    finally:
+        consumer.close()
+    got = {(r.request_id, r.outcome) for r in reports(log)}
+    assert got == {
+        (first_alpha.id, "finished"),
+        (beta.id, "finished"),
+        (second_alpha.id, "crashed"),
+        (unknown.id, "failed"),
+    }
+    finished = [r for r in reports(log) if r.outcome == "finished"]
+    assert all(r.fetched == 7 and r.emitted == 5 and r.crawl_id for r in finished)
+    assert log.committed(GROUP, Topics().crawl_requests) == {0: 4}
+    assert not list(tmp_path.glob("report-*.json"))  # read and removed
+
+
+def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog, tmp_path: Path) -> None:
+    producer = log.producer()
+    producer.send(CrawlRequest("http://x/", "alpha", "2026-11-20T08:00:00+08:00").to_record(Topics().crawl_requests))
+    producer.send(Record(Topics().crawl_requests, b"k", b"not json"))
+    producer.flush()
+    children = FakeChildren(tmp_path)
+    role = CrawlerRole(
+        log,
+        log.producer(),
+        Topics(),
+        {"alpha": site("alpha")},
+        children,
+        threading.Event(),
+        group=GROUP,  # type: ignore[arg-type]
+    )
+    consumer = log.consumer([Topics().crawl_requests], group=GROUP)
+    try:
+        step_until(role, consumer, 1, children)
+        children.end(0, 0, ["alpha"])
+        role.step(consumer)
+    finally:
+        consumer.close()
+    assert [r.outcome for r in reports(log)] == ["finished"]
+    assert log.committed(GROUP, Topics().crawl_requests) == {0: 2}

@@ -135,6 +135,7 @@ class CrawlerRole:
                 self.step(consumer)
             self.shut_down(consumer)
         finally:
+            self.end_children()  # after an error: no crawl left running that nobody will report
             consumer.close()
 
     def step(self, consumer: Consumer) -> None:
@@ -276,14 +277,18 @@ class CrawlerRole:
 
     def shut_down(self, consumer: Consumer) -> None:
         """Stop: running crawls get SIGTERM (Scrapy closes them cleanly), are reaped, reported and committed."""
-        for run in self.running:
-            run.process.send_signal(signal.SIGTERM)
-        for run in list(self.running):
-            try:
-                run.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                run.process.kill()
-                run.process.wait()
+        self.end_children()
         self.reap()
         self.producer.flush()
         self.commit(consumer)
+
+    def end_children(self, grace: float = 60.0) -> None:
+        for run in self.running:
+            if run.process.poll() is None:
+                run.process.send_signal(signal.SIGTERM)
+        for run in self.running:
+            try:
+                run.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                run.process.kill()
+                run.process.wait()

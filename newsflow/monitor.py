@@ -119,6 +119,10 @@ class SiteMonitor:
         """This state file's own consumer group: its read positions live in the log."""
         return str(self.db.execute("SELECT value FROM meta WHERE name = 'group'").fetchone()[0])
 
+    def release(self) -> None:
+        """The service stops following: ``status`` catches up by itself from now on."""
+        self.db.execute("DELETE FROM meta WHERE name = 'followed_at'")
+
     def live(self) -> bool:
         """A service is following the topics into this file right now."""
         row = self.db.execute("SELECT value FROM meta WHERE name = 'followed_at'").fetchone()

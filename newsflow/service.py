@@ -162,6 +162,7 @@ class Service:
                         monitor.set_next_run(site_id, scheduler.state[site_id].next_due)
             finally:
                 consumer.close()
+                monitor.release()
                 monitor.close()
 
     def crawler(self, stop: threading.Event) -> None:

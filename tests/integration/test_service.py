@@ -307,6 +307,26 @@ def test_one_scheduler_two_crawlers_crawl_each_request_once(
     requests, reports = run_roles(kafka_settings, tmp_path, procs, delay=0.0, kill_one=False)
     assert_each_request_crawled_once(requests, reports)
 
+    # status reads the same history over Kafka (the service is stopped: it catches up itself)
+    shown = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "status", "--json", "--sites-dir", str(tmp_path / "sites")],
+        cwd=ROOT,
+        env=service_env(kafka_settings, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    state = json.loads(shown.stdout)
+    assert state["backend"].startswith("kafka") and not state["service_live"]
+    by_site = {r.site: r for r in reports}
+    for row in state["sites"]:
+        last = row["last_crawl"]
+        assert (last["fetched"], last["emitted"]) == (by_site[row["site"]].fetched, by_site[row["site"]].emitted)
+        assert row["next_run"]
+    assert state["topics"][topics_for(kafka_settings).crawl_reports] == SITES
+    assert {g["group"]: g["lag"] for g in state["groups"]}["newsflow-crawlers"] == 0
+
 
 @pytest.fixture(params=["tansu"])
 def tansu_settings(request: pytest.FixtureRequest, tmp_path: Path, topic_prefix: str) -> StreamSettings:

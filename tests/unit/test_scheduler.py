@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -12,7 +13,10 @@ import pytest
 
 from crawler.schedule import CHINA, CronError, next_cron
 from crawler.sites import SiteConfig
-from newsflow.scheduler import Scheduler
+from newsflow.scheduler import RequestLauncher, Scheduler
+from sinks.log import Start
+from sinks.sqlite import SqliteLog
+from sinks.topics import CrawlOutcome, CrawlRequest, Topics
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=CHINA)  # a Monday
 
@@ -154,3 +158,59 @@ def test_a_real_child_that_crashes_is_reaped(tmp_path: Path) -> None:
         time.sleep(0.05)
         scheduler.tick()
     assert scheduler.state["x"].last_exit == 3 and scheduler.state["x"].crashes == 1
+
+
+class Outcomes:
+    """What the monitor would answer: the reports seen so far, by request id."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, CrawlOutcome] = {}
+
+    def outcome(self, request_id: str) -> CrawlOutcome | None:
+        return self.reports.get(request_id)
+
+
+def test_a_request_is_open_until_its_report_arrives_or_its_deadline(tmp_path: Path) -> None:
+    log = SqliteLog(tmp_path / "log.db")
+    log.create_topics(Topics().specs(1, max_message_bytes=100_000))
+    clock, outcomes = Clock(), Outcomes()
+    launcher = RequestLauncher(log.producer(), Topics(), outcomes, clock, timedelta(minutes=90))
+    skipped: list[str] = []
+    scheduler = Scheduler(
+        [site("a", interval_minutes=60)], clock, launcher, jitter=0, on_skip=lambda s: skipped.append(s.id)
+    )
+    assert scheduler.tick() == ["a"]
+    consumer = log.consumer([Topics().crawl_requests], start=Start("earliest"))
+    [message] = consumer.poll(0.1, 10)
+    consumer.close()
+    request = CrawlRequest.from_dict(json.loads(message.value or b""))
+    assert (request.site, request.url, message.header("ce_id")) == ("a", "http://www.example.gov.cn/", request.id)
+
+    clock.advance(60)
+    assert scheduler.tick() == [] and skipped == ["a"]  # no report yet: still running
+    now = clock().isoformat()
+    outcomes.reports[request.id] = CrawlOutcome("a", request.id, now, now, "finished", 0)
+    clock.advance(60)
+    assert scheduler.tick() == ["a"] and scheduler.state["a"].last_exit == 0
+
+    clock.advance(91)  # nobody reports the second request: given up after the deadline, counted as a crash
+    scheduler.tick()
+    assert scheduler.state["a"].last_exit == 124 and scheduler.state["a"].crashes == 1
+    log.close()
+
+
+def test_plan_decides_the_next_run_and_resume_keeps_the_last_ones() -> None:
+    clock, launcher = Clock(), FakeLauncher()
+    resume = {"a": START + timedelta(minutes=5)}
+    scheduler = Scheduler(
+        [site("a", interval_minutes=60), site("b", interval_minutes=60)],
+        clock,
+        launcher,
+        jitter=0,
+        plan=lambda s, now: now + timedelta(minutes=15),
+        resume=resume,
+    )
+    assert scheduler.tick() == ["b"]  # a resumes at 08:05, b (never run) is due now
+    assert scheduler.state["b"].next_due == START + timedelta(minutes=15)
+    clock.advance(5)
+    assert scheduler.tick() == ["a"]

@@ -69,6 +69,8 @@ def scrapy_settings(site: SiteConfig, settings: CrawlerSettings) -> dict[str, An
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # Scrapy 2.19 would open an HTTP control port for every crawl
         "LOG_LEVEL": settings.log_level,
+        # Scrapy logs every dropped item (each unchanged page) as a warning; the crawl stats count them instead
+        "DEFAULT_DROPITEM_LOG_LEVEL": "DEBUG",
         "NEWSFLOW_ALLOWED_ADDRESSES": settings.allowed(),
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.guard.AddressGuardMiddleware": 10,

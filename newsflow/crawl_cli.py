@@ -26,8 +26,6 @@ sites_dir_option = click.option(
     help="Folder of <id>.yaml site files (default: the bundled config/sites).",
 )
 
-#: Scrapy logs every dropped item (each unchanged page) as a warning; the summary counts them instead
-QUIET_DROPS = {"DEFAULT_DROPITEM_LOG_LEVEL": "DEBUG"}
 #: Scrapy's finish reasons, as people say them
 FINISH_REASONS = {"finished": "finished", "closespider_pagecount": "hit max_pages", "shutdown": "interrupted"}
 #: the summary's count columns: pages fetched, emitted to raw, unchanged, failed for good, refused by the guard
@@ -244,7 +242,7 @@ def crawl(
     started_at = utc_iso()
     with Progress("crawling", total=len(chosen) if len(chosen) > 1 else None, quiet=quiet) as bar:
         counter = CrawlProgress(bar, len(chosen))
-        reports = crawl_sites(chosen, crawler_settings, streams, extra=QUIET_DROPS, progress=counter)
+        reports = crawl_sites(chosen, crawler_settings, streams, progress=counter)
     if report_path is not None:
         report_path.write_text(json.dumps([r.to_dict() for r in reports], ensure_ascii=False), encoding="utf-8")
     else:  # a one-off crawl reports itself, so status and the canaries see it

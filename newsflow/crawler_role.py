@@ -57,10 +57,17 @@ def die_with_parent() -> None:  # pragma: no cover - runs in the child between f
 class CrawlChildren:
     """Starts ``newsflow crawl --site … --report FILE`` children; the settings reach them by environment."""
 
-    def __init__(self, sites_dir: Path | None, workdir: Path, extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        sites_dir: Path | None,
+        workdir: Path,
+        extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.sites_dir = sites_dir
         self.workdir = workdir
         self.extra_args = tuple(extra_args)
+        self.env = {**os.environ, **env} if env else None  # settings the children get on top of ours
 
     def start(self, site_ids: Sequence[str]) -> tuple[subprocess.Popen[bytes], Path]:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +80,7 @@ class CrawlChildren:
         if self.sites_dir is not None:
             args += ["--sites-dir", str(self.sites_dir)]
         process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, preexec_fn=die_with_parent
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=self.env, preexec_fn=die_with_parent
         )
         return process, report
 

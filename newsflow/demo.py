@@ -31,6 +31,7 @@ from sinks.log import Log
 from sinks.settings import StreamSettings
 
 DEMO_DATA = Path("data/demo")
+DEMO_PATHS = ("db_path", "index_path", "spool_path")  # the stream settings the demo points into DEMO_DATA
 
 
 def demo_root() -> Path:

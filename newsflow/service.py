@@ -59,6 +59,7 @@ class ServiceConfig:
     sites: tuple[SiteConfig, ...]
     sites_dir: Path | None = None
     crawl_args: tuple[str, ...] = ()  # passed on to each ``newsflow crawl`` child (--config, --allow-address)
+    crawl_env: tuple[tuple[str, str], ...] = ()  # settings (NEWSFLOW_*) the children get on top of this process's
 
 
 @dataclass
@@ -167,7 +168,8 @@ class Service:
 
     def crawler(self, stop: threading.Event) -> None:
         cfg = self.cfg
-        children = CrawlChildren(cfg.sites_dir, Path(cfg.service.state_path).parent / "reports", cfg.crawl_args)
+        workdir = Path(cfg.service.state_path).parent / "reports"
+        children = CrawlChildren(cfg.sites_dir, workdir, cfg.crawl_args, dict(cfg.crawl_env))
         with opened(cfg.streams) as (log_, producer):
             CrawlerRole(
                 log_,

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 
 from crawler.sites import SiteConfig
 from newsflow.console import table
 from newsflow.crawl_cli import pick_sites, sites_dir_option
-from newsflow.demo import demo_service_state, demo_streams
+from newsflow.demo import DEMO_DATA, DEMO_PATHS, demo_root, demo_service_state, demo_site, demo_streams
 from newsflow.logs import setup_logging
 from newsflow.options import config_option, load_cleaner, load_service, load_streams
 from newsflow.service import Service, ServiceConfig
 from newsflow.settings import ROLES
 from newsflow.signals import stop_on_signals
+from newsflow.site_server import SiteServer
 from newsflow.status import collect_status
 from sinks.log import LogError
+from sinks.settings import StreamSettings
 
 
 @click.command()
@@ -34,6 +40,7 @@ from sinks.log import LogError
 @click.option("--metrics-port", type=int, help="Port of /metrics and /healthz (0: any free port; -1: none).")
 @click.option("--allow-address", "allowed", multiple=True, help="Let the crawl's address guard allow this IP.")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log lines as JSON (default) or text.")
+@click.option("--demo", is_flag=True, help="Run on the bundled demo portal, served on 127.0.0.1 (data in data/demo).")
 @config_option
 def run(
     roles: tuple[str, ...],
@@ -42,6 +49,7 @@ def run(
     metrics_port: int | None,
     allowed: tuple[str, ...],
     log_format: str | None,
+    demo: bool,
     config: Path | None,
 ) -> None:
     """Run the service until SIGTERM: scheduled crawls, cleaning, /metrics and /healthz.
@@ -49,6 +57,7 @@ def run(
     \b
     Examples:
       newsflow run                              everything, on the embedded log
+      newsflow run --demo --log-format text     the same on the bundled demo portal (offline)
       newsflow run --role scheduler             one per deployment, over Kafka
       newsflow run --role crawler               as many as the sites need
       newsflow run --role cleaner               one per core
@@ -61,29 +70,57 @@ def run(
     crawl_args = [arg for address in allowed for arg in ("--allow-address", address)]
     if config is not None:
         crawl_args += ["--config", str(config)]
-    cfg = ServiceConfig(
-        service=service,
-        streams=load_streams(config),
-        cleaner=load_cleaner(config),
-        sites=tuple(pick_sites(sites_dir, ids)),
-        sites_dir=sites_dir,
-        crawl_args=tuple(crawl_args),
-    )
-    with stop_on_signals() as stop:
-        app = Service(cfg, stop)
-        try:
-            app.start()
-        except (LogError, OSError) as error:
-            raise click.ClickException(f"cannot start: {error}. Check [streams] and the metrics port.") from error
-        app.wait()
+    streams = load_streams(config)
+    with contextlib.ExitStack() as stack:
+        crawl_env: dict[str, str] = {}
+        if demo:
+            server = stack.enter_context(SiteServer(demo_root()))
+            streams, sites_dir, crawl_env = run_demo_site(streams, server.port)
+            service = dataclasses.replace(service, state_path=str(demo_service_state()), jitter=0.0)
+            crawl_args += ["--allow-address", "127.0.0.1"]
+        cfg = ServiceConfig(
+            service=service,
+            streams=streams,
+            cleaner=load_cleaner(config),
+            sites=tuple(pick_sites(sites_dir, ids)),
+            sites_dir=sites_dir,
+            crawl_args=tuple(crawl_args),
+            crawl_env=tuple(crawl_env.items()),
+        )
+        with stop_on_signals() as stop:
+            app = Service(cfg, stop)
+            try:
+                app.start()
+            except (LogError, OSError) as error:
+                raise click.ClickException(f"cannot start: {error}. Check [streams] and the metrics port.") from error
+            app.wait()
+
+
+def run_demo_site(streams: StreamSettings, port: int) -> tuple[StreamSettings, Path, dict[str, str]]:
+    """The demo portal as the only site: its config in data/demo/sites, the demo's log, a crawl without delays."""
+    streams = demo_streams(streams, reset=False)
+    folder = DEMO_DATA / "sites"
+    folder.mkdir(parents=True, exist_ok=True)
+    site = demo_site(port)
+    data = site.model_dump(mode="json", exclude_none=True)
+    (folder / f"{site.id}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    env = {f"NEWSFLOW_STREAMS_{name.upper()}": str(getattr(streams, name)) for name in DEMO_PATHS}
+    env.update({"NEWSFLOW_CRAWLER_DOWNLOAD_DELAY": "0", "NEWSFLOW_CRAWLER_AUTOTHROTTLE": "false"})
+    return streams, folder, env
+
+
+def utc_text(moment: str) -> str:
+    """An ISO time with any offset as ``YYYY-MM-DD HH:MM:SS`` in UTC, as status shows times."""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return (parsed.astimezone(UTC) if parsed.tzinfo else parsed).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def site_rows(sites: list[dict[str, Any]]) -> list[list[object]]:
     rows: list[list[object]] = []
     for s in sites:
         last = s["last_crawl"] or {}
-        when = str(last.get("finished_at") or "never")[:19].replace("T", " ")
-        next_run = str(s["next_run"] or "-")[:19].replace("T", " ")
+        when = utc_text(last["finished_at"]) if last.get("finished_at") else "never"
+        next_run = utc_text(s["next_run"]) if s["next_run"] else "-"
         rows.append(
             [
                 s["site"],
@@ -104,7 +141,16 @@ def print_status(state: dict[str, Any]) -> None:
     click.echo(f"backend  {state['backend']}")
     live = "kept current by a running service" if state["service_live"] else "caught up from the topics just now"
     click.echo(f"state    {state['state']} ({live})\n")
-    headers = ["site", "last crawl (UTC)", "outcome", "fetched", "new/changed", "articles", "rejections", "next run"]
+    headers = [
+        "site",
+        "last crawl (UTC)",
+        "outcome",
+        "fetched",
+        "new/changed",
+        "articles",
+        "rejections",
+        "next run (UTC)",
+    ]
     click.echo(
         table([*headers, "canary"], site_rows(state["sites"])) if state["sites"] else "no sites and no crawls yet"
     )

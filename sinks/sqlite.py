@@ -321,10 +321,14 @@ class SqliteConsumer:
     """Reads assigned partitions from a position; in a group, holds partitions by lease."""
 
     POLL_INTERVAL = 0.05
+    #: seconds between heartbeats (each one a write transaction); a tenth of the session timeout at most
+    HEARTBEAT_INTERVAL = 1.0
 
     def __init__(self, log: SqliteLog, topics: Sequence[str], *, group: str | None, start: Start) -> None:
         self.log = log
         self.group = group
+        self._heartbeat_every = min(self.HEARTBEAT_INTERVAL, log.session_timeout_ms / 10_000)
+        self._last_heartbeat = float("-inf")
         self.start = start
         self.member = f"{uuid.uuid4().hex}"
         self._conn = log.connection()
@@ -403,8 +407,9 @@ class SqliteConsumer:
     def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Message]:
         deadline = time.monotonic() + timeout
         while True:
-            if self.group is not None:
-                self._rebalance()
+            if self.group is not None and time.monotonic() - self._last_heartbeat >= self._heartbeat_every:
+                self._rebalance()  # an idle poll must not write (and fsync) every few milliseconds
+                self._last_heartbeat = time.monotonic()
             messages = self._read(max_records)
             if messages or time.monotonic() >= deadline:
                 return messages

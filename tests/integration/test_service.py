@@ -37,6 +37,7 @@ from sinks.topics import CrawlOutcome, CrawlRequest
 from tests.conftest import ROOT
 from tests.integration.conftest import backend_settings
 from tests.integration.test_crawl import build_news_site, site_config
+from tests.integration.test_demo import expected_summary
 from tests.integration.test_stream_cli import env_for
 
 pytestmark = pytest.mark.timeout(300)
@@ -67,11 +68,11 @@ def service_env(settings: StreamSettings, tmp_path: Path, **extra: str) -> dict[
 class Proc:
     """A ``newsflow`` process whose stderr goes to a file the test can search."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_file: Path) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], log_file: Path, cwd: Path = ROOT) -> None:
         self.log_file = log_file
         with log_file.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "newsflow.cli", *args], cwd=ROOT, env=env, stdout=out, stderr=out
+                [sys.executable, "-m", "newsflow.cli", *args], cwd=cwd, env=env, stdout=out, stderr=out
             )
 
     def text(self) -> str:
@@ -223,6 +224,36 @@ def test_run_serves_metrics_that_match_the_topics(tmp_path: Path, procs: list[Pr
     assert any(r["message"].startswith("crawl of qinghe_demo finished") for r in logged)
     assert all({"time", "level", "logger", "message"} <= set(r) for r in logged)
     assert any("stopping" in r["message"] for r in logged)
+
+
+def test_run_demo_serves_the_portal_and_status_shows_its_crawl(tmp_path: Path, procs: list[Proc]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    run = Proc(["run", "--demo", "--metrics-port", "-1"], env, tmp_path / "run.log", cwd=tmp_path)
+    procs.append(run)
+    run.wait_for(lambda t: "crawl of qinghe_demo finished" in t, 90, "the demo crawl")
+
+    def status() -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-m", "newsflow.cli", "status", "--demo", "--json"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return dict(json.loads(done.stdout)["sites"][0])
+
+    deadline = time.monotonic() + 60
+    while (site := status())["canary"] == "pending":  # judged once the cleaner has every page
+        assert time.monotonic() < deadline, site
+        time.sleep(0.5)
+    assert run.terminate() == 0, run.text()[-3000:]
+    last, want = site["last_crawl"], expected_summary()
+    assert (last["emitted"], last["articles"]) == (want["raw pages"], want["articles"])
+    assert last["rejections"] == sum(dict(want["rejections"]).values()) and last["fetched"] > last["emitted"]
+    assert site["canary"] == "learning" and site["next_run"]
 
 
 # -- 2. roles over Kafka -----------------------------------------------------------------------------

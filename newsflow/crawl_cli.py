@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -15,10 +14,9 @@ import click
 from crawler.run import CrawlEvent, CrawlReport, crawl_sites
 from crawler.sites import SiteConfig, load_sites
 from newsflow.console import Progress, plural, table
-from newsflow.crawler_role import crawl_outcome, publish_outcomes, utc_iso
+from newsflow.crawler_role import publish_reports, utc_iso
 from newsflow.options import config_option, load_crawler, load_streams, quiet_option
-from sinks.backends import open_log, open_producer, topics_for
-from sinks.settings import StreamSettings
+from sinks.backends import open_log
 
 sites_dir_option = click.option(
     "--sites-dir",
@@ -169,31 +167,6 @@ class CrawlProgress:
         self.bar.update(self.closed, detail=detail)
 
 
-def publish_reports(streams: StreamSettings, reports: list[CrawlReport], started_at: str) -> None:
-    """Each site's summary on ``crawl-reports``, as a crawler instance would publish it."""
-    outcomes = [
-        crawl_outcome(
-            r.to_dict(),
-            request_id=f"cli-{r.crawl_id}",
-            started_at=started_at,
-            finished_at=utc_iso(),
-            outcome="finished",
-            exit_code=0,
-            crawler=socket.gethostname(),
-        )
-        for r in reports
-    ]
-    log = open_log(streams)
-    try:
-        producer = open_producer(log, streams)
-        try:
-            publish_outcomes(producer, topics_for(streams), outcomes)
-        finally:
-            producer.close()
-    finally:
-        log.close()
-
-
 @click.command()
 @click.option("--site", "ids", multiple=True, metavar="ID", help="Site id to crawl (repeat for several; default: all).")
 @sites_dir_option
@@ -246,7 +219,11 @@ def crawl(
     if report_path is not None:
         report_path.write_text(json.dumps([r.to_dict() for r in reports], ensure_ascii=False), encoding="utf-8")
     else:  # a one-off crawl reports itself, so status and the canaries see it
-        publish_reports(streams, reports, started_at)
+        log = open_log(streams)
+        try:
+            publish_reports(log, streams, reports, started_at=started_at, source="cli")
+        finally:
+            log.close()
     click.echo(report_table(reports))
     for note in report_notes(reports):
         click.echo(note, err=True)

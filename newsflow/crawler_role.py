@@ -36,8 +36,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.run import CrawlReport
 from crawler.sites import SiteConfig
+from sinks.backends import open_producer, topics_for
 from sinks.log import CommitFailed, Consumer, Log, Message, Producer, TopicPartition
+from sinks.settings import StreamSettings
 from sinks.topics import CrawlOutcome, CrawlRequest, Topics
 
 log = logging.getLogger(__name__)
@@ -90,10 +93,27 @@ def crawl_outcome(summary: Mapping[str, Any], **fields: Any) -> CrawlOutcome:
     return CrawlOutcome.from_dict({**summary, **fields})
 
 
-def publish_outcomes(producer: Producer, topics: Topics, outcomes: Sequence[CrawlOutcome]) -> None:
-    for outcome in outcomes:
-        producer.send(outcome.to_record(topics.crawl_reports))
-    producer.flush()
+def publish_reports(
+    log_: Log, streams: StreamSettings, reports: Sequence[CrawlReport], *, started_at: str, source: str
+) -> None:
+    """Crawls run outside the crawler role (a one-off ``crawl``, the demo) report themselves as it would."""
+    topic = topics_for(streams).crawl_reports
+    producer = open_producer(log_, streams)
+    try:
+        for report in reports:
+            outcome = crawl_outcome(
+                report.to_dict(),
+                request_id=f"{source}-{report.crawl_id}",
+                started_at=started_at,
+                finished_at=utc_iso(),
+                outcome="finished",
+                exit_code=0,
+                crawler=socket.gethostname(),
+            )
+            producer.send(outcome.to_record(topic))
+        producer.flush()
+    finally:
+        producer.close()
 
 
 @dataclass

@@ -23,10 +23,10 @@ from cleaner import CleanerSettings
 from crawler.run import CrawlReport, crawl_sites
 from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig, load_site
-from newsflow.crawler_role import crawl_outcome, publish_outcomes, utc_iso
+from newsflow.crawler_role import publish_reports, utc_iso
 from newsflow.monitor import SiteMonitor
 from newsflow.site_server import SiteServer
-from sinks.backends import cleaning_worker, open_log, open_producer, read_messages, topics_for
+from sinks.backends import cleaning_worker, open_log, read_messages, topics_for
 from sinks.log import Log
 from sinks.settings import StreamSettings
 
@@ -65,21 +65,8 @@ def demo_service_state() -> Path:
 
 def report_crawl(log: Log, streams: StreamSettings, report: CrawlReport, started_at: str) -> None:
     """Publish the crawl's report as a crawler instance would, then bring the status file up to date."""
-    topics = topics_for(streams)
-    outcome = crawl_outcome(
-        report.to_dict(),
-        request_id=f"demo-{report.crawl_id}",
-        started_at=started_at,
-        finished_at=utc_iso(),
-        outcome="finished",
-        exit_code=0,
-    )
-    producer = open_producer(log, streams)
-    try:
-        publish_outcomes(producer, topics, [outcome])
-    finally:
-        producer.close()
-    monitor = SiteMonitor(demo_service_state(), topics)
+    publish_reports(log, streams, [report], started_at=started_at, source="demo")
+    monitor = SiteMonitor(demo_service_state(), topics_for(streams))
     try:
         monitor.catch_up(log)
     finally:

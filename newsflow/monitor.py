@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from newsflow.canary import Alarm, CanaryRules, CrawlSample, check, usable
-from sinks.log import Consumer, Log, LogError, Message, TopicPartition
+from sinks.log import Consumer, Log, Message, TopicPartition
+from sinks.sqlite import transaction
 from sinks.topics import CRAWL_REPORT_SCHEMA, CrawlOutcome, MalformedRecord, Topics
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class SiteMonitor:
         return read
 
     def observe(self, batch: Sequence[Message]) -> None:
-        with self._transaction():
+        with transaction(self.db):
             for message in batch:
                 if message.topic == self.topics.crawl_reports:
                     self._report(message)
@@ -264,7 +265,7 @@ class SiteMonitor:
         checked = usable(sample, self.rules) and sum(usable(h, self.rules) for h in history) >= self.rules.min_history
         alarms = check(sample, history, self.rules)
         found = [{"check": a.check, "value": a.value, "baseline": a.baseline, "message": a.message()} for a in alarms]
-        with self._transaction():
+        with transaction(self.db):
             self.db.execute(
                 "UPDATE crawls SET judged = 1, checked = ?, sample = ?, alarms = ? WHERE crawl_id = ?",
                 (int(checked), json.dumps(dataclasses.asdict(sample)), json.dumps(found), crawl_id),
@@ -331,27 +332,6 @@ class SiteMonitor:
         """Pages the site's latest crawls emitted (new or changed), oldest first: the adaptive interval's input."""
         return [row.report.emitted for row in reversed(self.crawls(site, limit)) if row.report]
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.db)
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        self.db.execute("ROLLBACK" if kind else "COMMIT")
-
 
 def _outcome(report: str) -> CrawlOutcome:
     return CrawlOutcome.from_dict(json.loads(report))
-
-
-def open_monitor(path: Path, topics: Topics, **kwargs: Any) -> SiteMonitor:
-    try:
-        return SiteMonitor(path, topics, **kwargs)
-    except sqlite3.Error as error:
-        raise LogError(f"cannot open the service state {path}: {error}") from error

@@ -1,23 +1,21 @@
-"""Extract the article body lines and the page's own metadata from HTML.
+"""Extract the article from the parsed page: body lines, headline and the page's own metadata.
 
-Body, in order (the first that delivers wins):
-1. **CMS container hints** (:data:`cleaner.selectors.CONTAINER_HINTS`): the
-   editor container of TRS, 大汉, 政务云 and site-group templates, taken when
-   it holds at least ``MIN_HINT_CJK`` CJK characters at a link density below
-   ``MAX_LINK_DENSITY``. Cheapest and, on our fixture pages, the most precise.
-2. **trafilatura** (``bare_extraction``, fast mode, on the parsed tree) when no
-   hint matches and it returns at least ``MIN_BODY_CJK`` CJK characters.
-3. **Chinese text density**: the block with the most CJK characters and
-   sentence punctuation outside links.
+One parse and one walk (:mod:`cleaner.blocks`) per page; the body
+(:mod:`cleaner.body`) and the headline (:mod:`cleaner.headline`) are each the
+best of their candidates under one score, and the winner, its score and the
+runner-up are recorded in the field sources. trafilatura is asked only when no
+block of the page reaches the body floor.
 
-Metadata, in order: the government ``<meta>`` set (ArticleTitle, PubDate,
-ContentSource, Author), then labelled Chinese patterns in the page text
-(发布时间, 来源, 作者), then the first bare date after the title, then htmldate.
-The source of each field is recorded.
+Metadata is read once, in order of trust: the site's selectors, the info lines
+right under the headline (发布时间, 来源, 作者, a bare date), the ``<meta>`` set
+(government ArticleTitle/PubDate/ContentSource/Author, og:, article:), then —
+for what is still open after the body lines were walked — the lines after the
+body, and last the labelled lines anywhere on the page.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -27,20 +25,23 @@ from cssselect.xpath import ExpressionError
 from lxml import etree
 
 from cleaner import selectors as sel
+from cleaner.blocks import Block, PageBlocks, measure
+from cleaner.body import BodyChoice, choose_body
 from cleaner.charclass import count_cjk
+from cleaner.headline import choose_title
 from cleaner.hints import PageHints
 from cleaner.layout import is_info_line
-from cleaner.metadata import Fields, find_date, read_info_line
+from cleaner.metadata import Fields, find_date, read_head_zone, read_info_line
 from cleaner.reasons import Reason, Reject
 from cleaner.script import convert_script
 from cleaner.settings import CleanerSettings
 
-MIN_HINT_CJK = 40
 MIN_BODY_CJK = 60
-MAX_LINK_DENSITY = 0.5
 XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
-TITLE_SPLIT_RE = re.compile(r"\s*(?:_|\||｜| - | – | — |－)\s*")
-SENTENCE_PUNCT_RE = re.compile("[，。；！？]")
+HEAD_ZONE_LINES = 8  # info lines sit within this many lines under the headline
+TAIL_ZONE_LINES = 12  # editor and source lines within this many lines after the body
+FIRST_DATE_LINES = 80  # how far after the headline a bare date is still the article's
+PARAGRAPH_RE = re.compile("[。！？]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,26 +49,19 @@ class Extracted:
     title: str | None
     lines: tuple[str, ...]
     body_source: str
-    meta_fields: Fields = field(default_factory=Fields)
-    page_fields: Fields = field(default_factory=Fields)
+    stated: Fields = field(default_factory=Fields)  # site selectors, the lines under the headline, <meta>
+    rest: Fields = field(default_factory=Fields)  # the lines after the body
 
     def initial_fields(self, title: str | None) -> Fields:
-        """What the page states outright (title, ``<meta>``): trusted before any text pattern."""
+        """What the page states around the headline: trusted before any line of the body."""
         fields = Fields()
-        fields.offer("title", title, self.meta_fields.sources.get("title", "html"))
-        self._merge(self.meta_fields, fields)
+        fields.offer("title", title, self.stated.sources.get("title", "html"))
+        fields.absorb(self.stated)
         return fields
 
     def fill_fields(self, target: Fields) -> None:
-        """Fill what the article lines left open from the rest of the page."""
-        self._merge(self.page_fields, target)
-
-    @staticmethod
-    def _merge(source: Fields, target: Fields) -> None:
-        for name in ("published_at", "source", "editor", "summary"):
-            target.offer(name, getattr(source, name), source.sources.get(name, "page"))
-        if not target.authors:
-            target.add_authors(source.authors, source.sources.get("authors", "page"))
+        """Fill what the article lines left open from the lines after the body."""
+        target.absorb(self.rest)
 
 
 def parse(html: str) -> lxml.html.HtmlElement:
@@ -81,38 +75,6 @@ def parse(html: str) -> lxml.html.HtmlElement:
     return root
 
 
-def element_lines(element: etree._Element) -> list[str]:
-    """Text of ``element`` with a line break at every block boundary."""
-    parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in sel.SKIP_TAGS or not isinstance(node.tag, str):
-            if node.tail:
-                parts.append(node.tail)
-            return
-        block = tag in sel.BLOCK_TAGS
-        if block:
-            parts.append("\n")
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-        if block:
-            parts.append("\n")
-        if node.tail:
-            parts.append(node.tail)
-
-    walk(element)
-    text = "".join(parts).replace("\xa0", " ").replace("\u3000", " ")
-    return [line.strip() for line in text.split("\n") if line.strip()]
-
-
-def link_density(element: etree._Element, total: int) -> float:
-    linked = sum(count_cjk(a.text_content()) for a in element.iter("a"))
-    return linked / total if total else 1.0
-
-
 def meta_values(root: lxml.html.HtmlElement) -> dict[str, str]:
     values: dict[str, str] = {}
     for meta in root.iter("meta"):
@@ -121,45 +83,6 @@ def meta_values(root: lxml.html.HtmlElement) -> dict[str, str]:
         if name and content and name not in values:
             values[name] = content
     return values
-
-
-def heading_candidates(root: lxml.html.HtmlElement) -> list[str]:
-    """Headline-like texts, strongest first (h1, then CMS title cells, then h2), never link text."""
-    ranked: list[tuple[int, int, str]] = []
-    for order, node in enumerate(root.xpath(sel.TITLE_XPATH)):
-        if node.tag == "title" or any(a.tag == "a" for a in node.iterancestors()) or node.find(".//a") is not None:
-            continue
-        text = " ".join(node.text_content().split())
-        if 4 <= len(text) <= 80 and count_cjk(text) >= 4:
-            rank = 0 if node.tag == "h1" else 2 if node.tag == "h2" else 1
-            ranked.append((rank, order, text))
-    return [text for _, _, text in sorted(ranked)]
-
-
-def find_title(root: lxml.html.HtmlElement, meta: dict[str, str], fields: Fields) -> str | None:
-    """meta ArticleTitle/og:title → a heading the <title> repeats → the <title>'s first
-    segment when it has several → the strongest heading → the whole <title>."""
-    for name in sel.META_TITLE:
-        if meta.get(name) and count_cjk(meta[name]) >= 2:
-            fields.sources["title"] = f"meta:{name}"
-            return meta[name].strip()
-    page_title = " ".join((root.findtext(".//title") or "").split())
-    candidates = heading_candidates(root)
-    in_title = [c for c in candidates if c in page_title]
-    if in_title:
-        fields.sources["title"] = "html:heading=title"
-        return max(in_title, key=len)
-    segments = TITLE_SPLIT_RE.split(page_title) if page_title else []
-    if len(segments) > 1 and count_cjk(segments[0]) >= 4:
-        fields.sources["title"] = "html:title"
-        return segments[0]
-    if candidates:
-        fields.sources["title"] = "html:heading"
-        return candidates[0]
-    if page_title:
-        fields.sources["title"] = "html:title"
-        return page_title
-    return None
 
 
 def read_meta(meta: dict[str, str]) -> Fields:
@@ -177,56 +100,39 @@ def read_meta(meta: dict[str, str]) -> Fields:
     return fields
 
 
-def read_page(lines: list[str], title: str | None) -> Fields:
-    """Labelled info lines anywhere in the page; else the first date after the title."""
-    fields = Fields()
-    after_title = 0
-    for i, line in enumerate(lines):
-        if title and title in line:
-            after_title = after_title or i
+def read_lines(lines: list[str], fields: Fields, origin: str, *, bare_date: bool) -> None:
+    """Info lines among ``lines`` (simplified) into ``fields``; with ``bare_date``, a short line's date too."""
+    for line in lines:
         if is_info_line(line):
-            read_info_line(line, fields, origin="page")
-    if fields.published_at is None:
-        for line in lines[after_title:]:
-            if len(line) <= 60 and (date := find_date(line)):
-                fields.offer("published_at", date, "page:first_date")
-                break
-    return fields
+            read_info_line(line, fields, origin=origin)
+        elif bare_date and len(line) <= 60 and (date := find_date(line)):
+            fields.offer("published_at", date, f"{origin}:date")
 
 
-def container(root: lxml.html.HtmlElement) -> tuple[etree._Element, str] | None:
-    for name, xpath in sel.CONTAINER_HINTS:
-        best: tuple[int, etree._Element] | None = None
-        for node in root.xpath(xpath):
-            cjk = count_cjk(node.text_content())
-            if cjk >= MIN_HINT_CJK and link_density(node, cjk) < MAX_LINK_DENSITY and (best is None or cjk > best[0]):
-                best = (cjk, node)
-        if best is not None:
-            return best[1], f"hint:{name}"
-    return None
-
-
-def densest_block(root: lxml.html.HtmlElement) -> etree._Element | None:
-    best: tuple[float, etree._Element] | None = None
-    for node in root.xpath(sel.DENSITY_CANDIDATES):
-        text = node.text_content()
-        cjk = count_cjk(text)
-        if cjk < MIN_BODY_CJK:
-            continue
-        linked = link_density(node, cjk)
-        score = cjk * (1 - linked) + 20 * len(SENTENCE_PUNCT_RE.findall(text))
-        # prefer the innermost block that keeps most of the score: penalise size mildly
-        score -= 0.05 * len(text)
-        if best is None or score > best[0]:
-            best = (score, node)
-    return best[1] if best else None
+def head_zone(page: PageBlocks, headline: Block | None, title: str | None, body: BodyChoice | None) -> list[str]:
+    """The lines right under the headline (those inside its block too), up to the first paragraph of text."""
+    if headline is not None:
+        lines = page.lines(headline.first, len(page.chunks))
+        while lines and title and lines[0] in title:
+            lines.pop(0)
+    elif body is not None:
+        lines = page.lines_of(body.blocks[0])
+    else:
+        return []
+    zone = []
+    for line in lines[:HEAD_ZONE_LINES]:
+        if len(line) > 120 or (len(line) > 40 and PARAGRAPH_RE.search(line)):
+            break
+        zone.append(line)
+    return zone
 
 
 def trafilatura_lines(root: lxml.html.HtmlElement, url: str | None) -> list[str]:
     import trafilatura  # heavy import, only when the fallback is needed
 
+    # trafilatura prunes the tree it is given: hand it a copy, not a serialised page to parse again
     document = trafilatura.bare_extraction(
-        lxml.html.fromstring(lxml.html.tostring(root)), url=url, fast=True, include_comments=False, include_tables=True
+        copy.deepcopy(root), url=url, fast=True, include_comments=False, include_tables=True
     )
     text = getattr(document, "text", None) or ""
     return [line.strip() for line in text.split("\n") if line.strip()]
@@ -243,48 +149,84 @@ def hinted_node(root: lxml.html.HtmlElement, selector: str | None) -> etree._Ele
     return max(nodes, key=lambda n: count_cjk(n.text_content()), default=None)
 
 
-def apply_hints(root: lxml.html.HtmlElement, hints: PageHints, fields: Fields) -> tuple[etree._Element, str] | None:
-    """Title and date from the site's selectors into ``fields`` (first, before the page's own);
-    returns the body container the site names, when it holds enough text."""
-    title = hinted_node(root, hints.title_selector)
-    if title is not None and count_cjk(title.text_content()) >= 2:
-        fields.title = None
-        fields.offer("title", " ".join(title.text_content().split()), "site:title")
-    date = hinted_node(root, hints.date_selector)
-    if date is not None:
-        fields.published_at = None
-        fields.offer("published_at", find_date(date.text_content()), "site:date")
-    body = hinted_node(root, hints.body_selector)
-    if body is not None and count_cjk(body.text_content()) >= MIN_HINT_CJK:
-        return body, "site:body"
-    return None
+def named_blocks(
+    root: lxml.html.HtmlElement, page: PageBlocks, hints: PageHints | None, fields: Fields
+) -> tuple[list[tuple[Block, str]], Block | None]:
+    """Body candidates the site and the CMS hints name, and the site's headline block.
+
+    The site's title and date selectors go into ``fields`` first, before the page's own."""
+    named: list[tuple[Block, str]] = []
+    headline = None
+    if hints is not None:
+        title = hinted_node(root, hints.title_selector)
+        if title is not None and count_cjk(title.text_content()) >= 2:
+            fields.offer("title", " ".join(title.text_content().split()), "site:title")
+            headline = page.get(title)
+        date = hinted_node(root, hints.date_selector)
+        if date is not None:
+            fields.offer("published_at", find_date(date.text_content()), "site:date")
+        body = hinted_node(root, hints.body_selector)
+        if body is not None and (block := page.get(body)) is not None:
+            named.append((block, "site:body"))
+    for name, xpath in sel.CONTAINER_HINTS:
+        for node in root.xpath(xpath):
+            if (block := page.get(node)) is not None:
+                named.append((block, f"hint:{name}"))
+    return named, headline
 
 
 def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints: PageHints | None = None) -> Extracted:
     root = parse(html)
+    page = measure(root, min_paragraph_cjk=settings.min_paragraph_cjk)
     meta = meta_values(root)
-    meta_fields = read_meta(meta)
-    title = find_title(root, meta, meta_fields)
-    body = root.find("body")
-    found = apply_hints(root, hints, meta_fields) if hints is not None else None
-    if meta_fields.sources.get("title") == "site:title":
-        title = meta_fields.title
-    found = found or container(root)
-    if found is not None:
-        node, source = found
-        lines = element_lines(node)
+    page_title = " ".join((root.findtext(".//title") or "").split())
+    head = Fields()
+    named, site_headline = named_blocks(root, page, hints, head)
+    first_guess, _ = choose_title(page, meta, page_title, (), settings)
+    headline = site_headline or (first_guess.block if first_guess else None)
+    body = choose_body(page, named, headline, settings)
+    title, runner = choose_title(page, meta, page_title, body.blocks if body else (), settings)
+    if site_headline is None and title is not None:
+        head.offer("title", title.text, title.origin)
+        headline = title.block
+    sources = head.sources
+    if title is not None and runner is not None:
+        sources["title_runner_up"] = f"{runner.origin} {runner.text[:40]}"
+    if body is not None:
+        lines, source = list(body.lines), body.source
+        sources["body_choice"] = body.winner.describe()
+        if body.runner_up is not None:
+            sources["body_runner_up"] = body.runner_up.describe()
     else:
         lines, source = [], ""
         if settings.use_trafilatura:
             lines, source = trafilatura_lines(root, url), "trafilatura"
         if count_cjk("".join(lines)) < MIN_BODY_CJK:
-            node = densest_block(root)
-            # no dense block: hand the whole page text on and let quality judge it
-            lines, source = (element_lines(node), "density") if node is not None else (element_lines(body), "body")
+            lines, source = page.lines(0, len(page.chunks)), "body"
             if not lines:
                 raise Reject(Reason.NO_BODY, "the page body holds no text")
-    page_lines = convert_script("\n".join(element_lines(body)), "zh-Hans").split("\n")
-    page_fields = read_page(page_lines, convert_script(title, "zh-Hans") if title else None)
+    read_head_zone(simplified(head_zone(page, headline, head.title, body)), head)
+    stated = read_meta(meta)
+    rest = Fields()
+    if stated.authors and not any(name in page_title for name in stated.authors):
+        # a meta author is the last resort: often an editor, an id or the site ("网易" on "…_网易新闻")
+        rest.add_authors(stated.authors, stated.sources["authors"])
+    stated.authors = []
+    head.absorb(stated)
+    if body is not None:
+        after = page.lines(body.blocks[-1].last, len(page.chunks))[:TAIL_ZONE_LINES]
+        read_lines(simplified(after), rest, "page:after", bare_date=False)
+    if headline is not None:  # no date in the usual places: the first short line with one after the headline
+        later = page.lines(headline.last, len(page.chunks))[:FIRST_DATE_LINES]
+        read_lines(simplified([line for line in later if len(line) <= 60]), rest, "page:first_date", bare_date=True)
     return Extracted(
-        title=title, lines=tuple(lines), body_source=source, meta_fields=meta_fields, page_fields=page_fields
+        title=head.title,
+        lines=tuple(lines),
+        body_source=source,
+        stated=head,
+        rest=rest,
     )
+
+
+def simplified(lines: list[str]) -> list[str]:
+    return convert_script("\n".join(lines), "zh-Hans").split("\n") if lines else []

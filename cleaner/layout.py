@@ -76,14 +76,26 @@ def body_line(line: str, layout: Layout) -> None:
     layout.body.extend(split_paragraphs(line))
 
 
-def walk_lines(lines: list[str], views: list[str], *, title: str | None = None, fields: Fields | None = None) -> Layout:
-    """Label every line; ``title`` is the known title (from HTML), ``fields`` what is already known."""
+def walk_lines(
+    lines: list[str],
+    views: list[str],
+    *,
+    title: str | None = None,
+    fields: Fields | None = None,
+    page_breaks: frozenset[int] = frozenset(),
+) -> Layout:
+    """Label every line; ``title`` is the known title (from HTML), ``fields`` what is already known.
+
+    ``page_breaks`` are the indices of lines that start a later page of a multi-page article:
+    the walk starts again from a head there (each page repeats its title and info lines)."""
     layout = Layout(fields=fields if fields is not None else Fields(), title_hint=title)
     fields = layout.fields
     phase = HEAD
     title_view = title.strip() if title else None
-    for line, view in zip(lines, views, strict=True):
+    for index, (line, view) in enumerate(zip(lines, views, strict=True)):
         view = view.strip()
+        if index in page_breaks:
+            phase = HEAD
         if not view:
             continue
         if is_spam(view):

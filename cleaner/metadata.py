@@ -13,6 +13,8 @@ from datetime import datetime
 from cleaner import patterns as p
 
 CN_TZ = "+08:00"
+UNLABELLED_SOURCE_MAX = 16  # a source with no label is a short name
+SPACED_NAME_RE = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])[ \u3000]{1,3}([\u4e00-\u9fff])(?![\u4e00-\u9fff])")
 
 
 def format_date(match: re.Match[str]) -> str | None:
@@ -45,8 +47,9 @@ def find_date(text: str, *, labelled_only: bool = False) -> str | None:
 def split_names(text: str) -> list[str]:
     """Names from a byline fragment: role words and separators out, 2–4 character names kept."""
     names = []
-    for token in re.split(r"[\s、，,;；/／□■●:：]+", text):
-        token = p.ROLE_PREFIX_RE.sub("", token.strip("()（）"))
+    text = SPACED_NAME_RE.sub(r"\1\2", text)  # "方  敏" is one name, spaced out to the width of three
+    for token in re.split(r"[\s、，,;；/／□■●:：&＆]+", text):
+        token = p.CREDIT_SUFFIX_RE.sub("", p.ROLE_PREFIX_RE.sub("", token.strip("()（）")))
         if p.NAME_RE.match(token) and token not in names:
             names.append(token)
     return names
@@ -82,6 +85,15 @@ class Fields:
         setattr(self, name, value)
         self.sources[name] = origin
 
+    def absorb(self, other: Fields) -> None:
+        """Take from ``other`` what is still open here (this object's values are the more trusted)."""
+        for name in ("title", "subtitle", "summary", "published_at", "source", "editor", "keywords"):
+            self.offer(name, getattr(other, name), other.sources.get(name, "page"))
+        if not self.authors:
+            self.add_authors(other.authors, other.sources.get("authors", "page"))
+        for name, origin in other.sources.items():
+            self.sources.setdefault(name, origin)
+
     def add_authors(self, names: list[str], origin: str) -> None:
         new = [n for n in names if n not in self.authors]
         if new:
@@ -89,13 +101,59 @@ class Fields:
             self.sources.setdefault("authors", origin)
 
 
+def clean_source(value: str) -> str | None:
+    """A source as the page shows it, without what is glued to it: ``人民日报2024-05-13`` → ``人民日报``,
+    ``21世纪经济报道(广州)`` → ``21世纪经济报道``, ``游民星空[整理]`` → ``游民星空``."""
+    value = p.DATE_RE.split(value, maxsplit=1)[0]
+    value = p.SOURCE_NOISE_RE.sub("", value).strip(" :：|｜-—_/")
+    return value if 2 <= len(value) <= 30 and p.NAME_LIKE_RE.match(value) else None
+
+
+def read_head_zone(lines: list[str], fields: Fields, origin: str = "page") -> None:
+    """The lines under a headline: labelled values, the date, and an unlabelled source beside the date.
+
+    A label alone on its line takes the next line as its value (``来源:`` / ``21世纪经济报道``); a source
+    with no label is the name glued to the date (``2019-09-05 11:10 游民星空``) or alone on the line
+    right after or right before the date line (``2018年12月28日 19:55`` / ``新京报``)."""
+    joined: list[str] = []
+    for line in lines:
+        if joined and p.LABEL_ONLY_RE.match(joined[-1]):
+            joined[-1] = f"{joined[-1]}{line}"
+        else:
+            joined.append(p.BARE_LABEL_RE.sub(r"\1：", line, count=1))
+    date_at = None
+    for i, line in enumerate(joined):
+        read_info_line(line, fields, origin=origin)
+        if date_at is None and (match := p.DATE_RE.search(line)) and format_date(match):
+            date_at = i
+            fields.offer("published_at", format_date(match), f"{origin}:date")
+    if date_at is None or fields.source is not None:
+        return
+    line = joined[date_at]
+    match = p.DATE_RE.search(line)
+    assert match is not None
+    beside = [line[match.end() :], line[: match.start()]]
+    neighbours = [joined[j] for j in (date_at + 1, date_at - 1) if 0 <= j < len(joined)]
+    for value in (*beside, *neighbours):
+        value = value.strip()
+        if p.INFO_LABEL_RE.search(value) or p.WIDGET_WORD_RE.search(value):
+            continue
+        # a name, not a line of text: the first word, and short ("中央社 澎湖县28日电" → "中央社")
+        value = value.split()[0] if value else value
+        if len(value) <= UNLABELLED_SOURCE_MAX and (source := clean_source(value)):
+            fields.offer("source", source, f"{origin}:beside_date")
+            return
+
+
 def read_info_line(line: str, fields: Fields, origin: str = "text") -> None:
     """Date, source, editor and authors from an info line such as
     ``2020年02月17日 11:31 | 作者：高峰 通讯员 刘海武 | 来源：人民政协网``."""
     fields.offer("published_at", find_date(line), f"{origin}:date")
-    if source := p.SOURCE_RE.search(line):
-        fields.offer("source", source.group(1), f"{origin}:来源")
+    if (source := p.SOURCE_RE.search(line)) and (value := clean_source(source.group(1))):
+        fields.offer("source", value, f"{origin}:来源")
     if editor := p.EDITOR_RE.search(line):
         fields.offer("editor", editor.group(1), f"{origin}:编辑")
     if author := p.AUTHOR_LABEL_RE.search(line):
         fields.add_authors(split_names(author.group(1)), f"{origin}:作者")
+    elif reporter := p.REPORTER_RE.search(line):
+        fields.add_authors(split_names(reporter.group(1)), f"{origin}:记者")

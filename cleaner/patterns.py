@@ -14,6 +14,7 @@ SEP = r"[\s|｜丨/]"
 
 # --- metadata labels -------------------------------------------------------
 ROLE_WORDS = (
+    "见习记者",
     "实习记者",
     "特约记者",
     "本报记者",
@@ -37,8 +38,14 @@ NEXT_LABEL = r"(?=[\s|｜丨【\[]|(?:作者|记者|通讯员|责任编辑|编�
 SOURCE_RE = re.compile(rf"(?:来源|信息来源|文章来源|稿件来源|来源于){C}\s*([^\s|｜丨【\[]+?){NEXT_LABEL}")
 EDITOR_RE = re.compile(rf"(?:责任编辑|值班编辑|网络编辑|编辑|责编){C}\s*([^\s|｜丨【\[]+?){NEXT_LABEL}")
 AUTHOR_LABEL_RE = re.compile(
-    rf"(?:作者|记者|撰稿人?){C}\s*([^|｜丨]+?)(?=\s*(?:[|｜丨]|来源|责任编辑|编辑|发布|时间|日期|浏览|点击|$))"
+    rf"(?:作者|记者|撰稿人?|采写|执笔)(?:{C}|/)\s*([^|｜丨]+?)(?=\s*(?:[|｜丨]|来源|责任编辑|编辑|发布|时间|日期|浏览|点击|$))"
 )
+# "澎湃新闻记者 段彦超 廖艳" in an info line: a reporter word, a space, then names
+REPORTER_RE = re.compile(
+    r"(?:记者|通讯员)\s+((?:[\u4e00-\u9fff·]{2,4}|[\u4e00-\u9fff]\s{1,3}[\u4e00-\u9fff])(?:\s+(?:[\u4e00-\u9fff·]{2,4}|[\u4e00-\u9fff]\s{1,3}[\u4e00-\u9fff]))*)(?=\s|$)"
+)
+# a photo or image credit glued to a name: "李妍摄"
+CREDIT_SUFFIX_RE = re.compile("(?<=[\u4e00-\u9fff]{2})(?:摄|图)$")
 KEYWORDS_RE = re.compile(rf"^\s*(?:关键词|关键字|相关热词|标签|热词|Tags?){C}\s*(.*)$", re.IGNORECASE)
 SUMMARY_RE = re.compile(r"^\s*[\[【〔(（]?\s*(?:摘要|内容摘要|导读|核心提示)\s*[\]】〕)）:：]\s*(.+)$")
 EDITOR_LINE_RE = re.compile(r"^\s*[\[【(（]?(?:责任编辑|值班编辑|网络编辑|编辑|责编|审核|校对|初审|终审)[:：]")
@@ -47,8 +54,8 @@ INFO_LABEL_RE = re.compile(
 )
 # a byline: only role words and names, e.g. "□ 实习记者 寇静 记者 王斌 通讯员 田莉 白为"
 BYLINE_RE = re.compile(
-    r"^[□■●◆▲\s本报]*(?:(?:实习记者|特约记者|本报记者|通讯员|记者|作者|摄影|摄|文|图)\s*[:：/]?\s*"
-    r"(?:[\u4e00-\u9fff·]{2,4}\s*[、，,]?\s*)+)+$"
+    r"^[□■●◆▲\s本报]*(?:[\u4e00-\u9fff·《》]{0,10}?(?:见习记者|实习记者|特约记者|本报记者|通讯员|记者|作者|采写|执笔|摄影|摄|文|图)\s*[:：/]?\s*"
+    r"(?:[\u4e00-\u9fff·]{2,4}\s*[、，,&]?\s*|[\u4e00-\u9fff]\s{1,3}[\u4e00-\u9fff]\s*)+)+$"
 )
 # "(文/田洪文 蒋超 张宇 王月华)" closing a paragraph, or "(记者：颜阵寒)" anywhere
 # (both scripts: these run on body lines in the output script)
@@ -56,9 +63,26 @@ TRAILING_BYLINE_RE = re.compile(
     r"[（(]\s*(?:文|图|圖|文/图|文/圖|文图|撰稿|供稿|记者|記者|通讯员|通訊員)\s*[/／:：]\s*([^（）()]{2,40})[）)]\s*$"
 )
 INLINE_BYLINE_RE = re.compile(
-    r"[（(]\s*(?:本报|本報)?(?:记者|記者|通讯员|通訊員|实习记者|實習記者)\s*[:：/]?\s*([^（）()]{2,30})[）)]"
+    r"[（(【]\s*[\u4e00-\u9fff·]{0,8}?(?:记者|記者|通讯员|通訊員|实习记者|實習記者|专栏作者|作者|文)\s*[:：/]?\s*([^（）()【】]{2,30})[）)】]"
 )
 NAME_RE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
+# a label with its value on the next line ("来源:" / "21世纪经济报道")
+LABEL_ONLY_RE = re.compile(r"^\s*(?:来源|信息来源|文章来源|作者|记者|责任编辑|编辑|责编)\s*[:：|｜]?\s*$")
+# a label glued to its value without a colon, at the start of a short line ("来源CSDN", "作者魏星")
+BARE_LABEL_RE = re.compile(r"^\s*(来源|作者)(?=[^\s:：])")
+# what is glued to a source name: brackets with a place or a note, "原创", "发布于…", "官方账号", a label
+SOURCE_NOISE_RE = re.compile(
+    r"[\[【（(][^\]】）)]{0,8}[\]】）)]|^\s*原创\s*|发布于.*$|官方账号.*$|\s来自.*$|^(?:本文)?(?:来源于|来源)\s*[:：]?"
+)
+# a name-like value: CJK, Latin letters, digits, dots and a few joiners, no sentence punctuation
+NAME_LIKE_RE = re.compile(
+    r"^[\u4e00-\u9fffA-Za-z0-9·・.\-－ ]*[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9·・.\-－ ]*$"
+)
+# words of the widgets that sit beside a date line: never a source
+WIDGET_WORD_RE = re.compile(
+    r"分享|字号|字体|收藏|关注|举报|评论|阅读|浏览|点击|打印|微博|微信|APP|扫一扫|二维码|\d+\s*次|更新|时间|日期|查看|行情",
+    re.IGNORECASE,
+)
 
 # --- dates ------------------------------------------------------------------
 DATE_RE = re.compile(

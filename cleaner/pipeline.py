@@ -151,17 +151,19 @@ def _clean_lines(
     extracted: Extracted | None = None,
     encoding: EncodingInfo | None = None,
     timings: Timings | None = None,
+    page_breaks: frozenset[int] = frozenset(),
 ) -> Article:
     draft = repair_and_normalise(text, settings, timings)
-    title = None
+    title = title_view = None
     if extracted is not None and extracted.title:
-        title = convert_script(
-            repair_line(extracted.title, margin=settings.repair_margin, repairs=Counter()), "zh-Hans"
-        )
-        title = normalise_spacing(fullwidth_punctuation(title))
+        repaired = repair_line(extracted.title, margin=settings.repair_margin, repairs=Counter())
+        title = normalise_spacing(fullwidth_punctuation(repaired))  # in the page's script, as the field
+        title_view = convert_script(title, "zh-Hans")  # simplified, as the lines it is matched against
     with timed(timings, "layout"):
         fields = extracted.initial_fields(title) if extracted is not None else None
-        layout = walk_lines(list(draft.lines), list(draft.views), title=title, fields=fields)
+        layout = walk_lines(
+            list(draft.lines), list(draft.views), title=title_view, fields=fields, page_breaks=page_breaks
+        )
         if extracted is not None:
             extracted.fill_fields(layout.fields)
     return build_article(
@@ -226,10 +228,18 @@ def clean_page(
             pages = [extract(body, headers or {})]
         first = pages[0]
         lines = list(first.lines)
-        for page in pages[1:]:  # later pages repeat the title and page furniture: keep their body only
-            lines.extend(line for line in page.lines if line.strip() and line.strip() != (first.title or "").strip())
+        breaks = []
+        for page in pages[1:]:  # each later page is walked from its own head: its title and info lines go
+            breaks.append(len(lines))
+            lines.extend(page.lines)
         return _clean_lines(
-            "\n".join(lines), url=url, settings=settings, extracted=first, encoding=decoded[0], timings=timings
+            "\n".join(lines),
+            url=url,
+            settings=settings,
+            extracted=first,
+            encoding=decoded[0],
+            timings=timings,
+            page_breaks=frozenset(breaks),
         )
 
     result = _guarded(url, run)

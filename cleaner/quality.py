@@ -11,6 +11,7 @@ import re
 from cleaner.charclass import cjk_ratio, count_cjk
 from cleaner.charlm import load_char_model
 from cleaner.reasons import Reason, Reject
+from cleaner.script import convert_script
 from cleaner.settings import CleanerSettings
 
 MOJIBAKE_MARKS_RE = re.compile("锟斤拷|[\ufffd銆鈥锛€ÃÂ]|â€|ï¼")
@@ -55,7 +56,9 @@ def assess(
         raise Reject(Reason.TOO_SHORT, f"{cjk} CJK characters (< {settings.min_text_chars})")
     if total_lines and spam_lines / total_lines > settings.max_spam_ratio:
         raise Reject(Reason.SPAM, f"{spam_lines} of {total_lines} lines are injected spam")
-    residue = residual_mojibake(text) / max(cjk, 1)
+    # the character model knows simplified text: judge a traditional text by its simplified view
+    view = text if settings.target_script == "zh-Hans" else convert_script(text, "zh-Hans")
+    residue = residual_mojibake(view) / max(cjk, 1)
     if residue > settings.max_mojibake_ratio:
         raise Reject(
             Reason.RESIDUAL_MOJIBAKE,

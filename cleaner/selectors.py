@@ -34,7 +34,11 @@ META_DATE = (
     "firstpublishedtime",
     "maketime",
     "publishtime",
+    "datepublished",
     "date",
+    "dateupdate",
+    "apub:time",
+    "article:modified_time",
 )
 META_SOURCE = ("contentsource", "source")
 META_AUTHOR = ("author",)
@@ -97,3 +101,11 @@ BLOCK_TAGS = frozenset(
     }
 )
 DENSITY_CANDIDATES = "//div|//td|//article|//section"
+# class/id words that mark a block as article text or as page furniture (readability's lists,
+# with the pinyin abbreviations Chinese templates use: zw 正文, nr 内容, wz 文章, xgxw 相关新闻)
+POSITIVE_CLASS_RE = r"article|body|content|entry|main|post|text|story|detail|zoom|zhengwen|\bzw|\bnr\b|\bwz"
+NEGATIVE_CLASS_RE = (
+    r"comment|pinglun|footer|\bfoot|copyright|sidebar|\bside|related|xgxw|xgyd|recommend|\bhot|rank|share|"
+    r"\btool|widget|login|banner|breadcrumb|crumb|\bnav|menu|\bad\b|\bads\b|sponsor|promo|\bmeta\b|scroll|"
+    r"pager|pagination|\btags?\b|keyword|summary|abstract|\bintro|\blead\b"
+)

@@ -35,13 +35,47 @@ class CleanerSettings:
     repair_margin: float = 1.5
     #: keep ``text_original`` when script conversion changed the text
     keep_original: bool = True
-    #: fall back to trafilatura when no CMS container hint matches
+    #: fall back to trafilatura when no candidate block reaches ``min_body_score``
     use_trafilatura: bool = True
+    # --- choosing the body (cleaner/body.py): floors and weights of the one candidate score ---
+    #: a block's own text counts as a paragraph from this many CJK characters outside links
+    min_paragraph_cjk: int = 10
+    #: a body candidate holds at least this many CJK characters outside links ...
+    min_candidate_cjk: int = 40
+    #: ... and at most this share of its CJK text inside links
+    max_link_density: float = 0.5
+    #: the best candidate must score at least this, or the page has no body block
+    min_body_score: float = 8.0
+    #: how many of the page walk's best blocks join the named candidates
+    walk_candidates: int = 6
+    #: score raise for a block a CMS container hint names, and for the site's own selector
+    container_hint_bonus: float = 0.25
+    site_hint_bonus: float = 1.0
+    #: score raise for a block that starts within ``headline_gap_cjk`` CJK characters after the headline
+    headline_bonus: float = 0.25
+    headline_gap_cjk: int = 200
+    #: a sibling of the winner joins the body from this share of the winner's score (and this floor) ...
+    sibling_share: float = 0.2
+    min_sibling_score: float = 10.0
+    #: ... or as a paragraph of this many CJK characters, when at most this much of it is links
+    min_sibling_paragraph_cjk: int = 40
+    max_sibling_link_density: float = 0.25
+    #: inside the body, a sub-block with more of its text in links than this is a link list, left out
+    max_inner_link_density: float = 0.5
 
     def __post_init__(self) -> None:
         if self.target_script not in TARGET_SCRIPTS:
             raise ValueError(f"target_script must be one of {', '.join(TARGET_SCRIPTS)}, not {self.target_script!r}")
-        for name in ("min_cjk_ratio", "max_replacement_ratio", "max_mojibake_ratio", "max_spam_ratio"):
+        for name in (
+            "min_cjk_ratio",
+            "max_replacement_ratio",
+            "max_mojibake_ratio",
+            "max_spam_ratio",
+            "max_link_density",
+            "sibling_share",
+            "max_sibling_link_density",
+            "max_inner_link_density",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {value!r}")

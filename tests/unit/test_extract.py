@@ -37,15 +37,30 @@ def check(result: object, source: str) -> None:
     assert char_f1(result.text, "\n".join(PARAGRAPHS)) >= 0.95
 
 
-def test_trafilatura_takes_pages_without_container_hints() -> None:
-    check(clean_page(plain_page(), url="http://www.qth.gov.cn/a.html", settings=CleanerSettings()), "trafilatura")
+URL = "http://www.qth.gov.cn/a.html"
 
 
-def test_density_fallback_without_trafilatura() -> None:
-    settings = replace(CleanerSettings(), use_trafilatura=False)
-    check(clean_page(plain_page(), url="http://www.qth.gov.cn/a.html", settings=settings), "density")
+def test_an_unmarked_body_beside_a_long_link_list_wins_by_score() -> None:
+    result = clean_page(plain_page(), url=URL, settings=CleanerSettings())
+    check(result, "density")
+    assert isinstance(result, Article)
+    assert result.field_sources["body_choice"].startswith("density div.txt")
+    assert "body_runner_up" in result.field_sources
+
+
+def test_trafilatura_only_when_no_block_reaches_the_floor() -> None:
+    settings = replace(CleanerSettings(), min_body_score=1e9)
+    check(clean_page(plain_page(), url=URL, settings=settings), "trafilatura")
+    without = clean_page(plain_page(), url=URL, settings=replace(settings, use_trafilatura=False))
+    assert isinstance(without, Article) and without.field_sources["body"] == "body"
 
 
 def test_container_hint_wins_when_present() -> None:
     page = plain_page().replace(b"class='txt'", b"class='TRS_Editor'")
-    check(clean_page(page, url="http://www.qth.gov.cn/a.html", settings=CleanerSettings()), "hint:TRS_Editor")
+    check(clean_page(page, url=URL, settings=CleanerSettings()), "hint:TRS_Editor")
+
+
+def test_a_hint_on_a_sidebar_loses_to_the_body() -> None:
+    """Every hinted element is a candidate under the same score: a sidebar with a CMS class does not win."""
+    page = plain_page().replace(b"class='left'", b"class='article-content'")
+    check(clean_page(page, url=URL, settings=CleanerSettings()), "density")

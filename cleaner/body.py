@@ -96,8 +96,9 @@ def candidate_score(block: Block, source: str, headline: Block | None, settings:
         score *= 1.0 + settings.site_hint_bonus
     elif source.startswith("hint:"):
         score *= 1.0 + settings.container_hint_bonus
-    if headline is not None and not block.contains(headline) and not headline.contains(block):
-        gap = block.start - headline.end
+    if headline is not None and not headline.contains(block):
+        # the body starts right after the headline, or holds it near its own start
+        gap = headline.start - block.start if block.contains(headline) else block.start - headline.end
         if 0 <= gap <= settings.headline_gap_cjk:
             score *= 1.0 + settings.headline_bonus
     return score

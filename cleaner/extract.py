@@ -38,7 +38,7 @@ from cleaner.settings import CleanerSettings
 
 MIN_BODY_CJK = 60
 XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
-HEAD_ZONE_LINES = 8  # info lines sit within this many lines under the headline
+HEAD_ZONE_LINES = 12  # info lines sit within this many lines under the headline
 TAIL_ZONE_LINES = 12  # editor and source lines within this many lines after the body
 FIRST_DATE_LINES = 80  # how far after the headline a bare date is still the article's
 PARAGRAPH_RE = re.compile("[。！？]")
@@ -205,13 +205,15 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
             lines, source = page.lines(0, len(page.chunks)), "body"
             if not lines:
                 raise Reject(Reason.NO_BODY, "the page body holds no text")
-    read_head_zone(simplified(head_zone(page, headline, head.title, body)), head)
+    title_view = simplified([head.title])[0] if head.title else None
+    read_head_zone(simplified(head_zone(page, headline, head.title, body)), head, title=title_view)
     stated = read_meta(meta)
     rest = Fields()
     if stated.authors and not any(name in page_title for name in stated.authors):
         # a meta author is the last resort: often an editor, an id or the site ("网易" on "…_网易新闻")
         rest.add_authors(stated.authors, stated.sources["authors"])
     stated.authors = []
+    stated.sources.pop("authors", None)
     head.absorb(stated)
     if body is not None:
         after = page.lines(body.blocks[-1].last, len(page.chunks))[:TAIL_ZONE_LINES]

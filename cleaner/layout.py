@@ -41,8 +41,14 @@ def is_spam(view: str) -> bool:
 
 
 def furniture_kind(view: str) -> str | None:
+    if view.count("\ufffd") * 2 >= len(view.strip()):
+        return "undecodable"  # characters already lost in the stored bytes
+    running_text = len(view) >= p.SENTENCES_LEN and len(p.SENTENCE_END_RE.findall(view)) >= p.SENTENCES_MIN
+    if running_text:
+        return None
+    short = len(view) <= p.WIDGET_MAX
     for kind, pattern in p.FURNITURE:
-        if pattern.search(view):
+        if (short or kind not in p.WIDGET_KINDS) and pattern.search(view):
             return kind
     return None
 

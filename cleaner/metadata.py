@@ -47,7 +47,9 @@ def find_date(text: str, *, labelled_only: bool = False) -> str | None:
 def split_names(text: str) -> list[str]:
     """Names from a byline fragment: role words and separators out, 2–4 character names kept."""
     names = []
-    text = SPACED_NAME_RE.sub(r"\1\2", text)  # "方  敏" is one name, spaced out to the width of three
+    text = SPACED_NAME_RE.sub(
+        r"\1\2", p.REPORT_TAIL_RE.sub("", text.strip())
+    )  # "方  敏" is one name, spaced out to the width of three
     for token in re.split(r"[\s、，,;；/／□■●:：&＆]+", text):
         token = p.CREDIT_SUFFIX_RE.sub("", p.ROLE_PREFIX_RE.sub("", token.strip("()（）")))
         if p.NAME_RE.match(token) and token not in names:
@@ -109,12 +111,10 @@ def clean_source(value: str) -> str | None:
     return value if 2 <= len(value) <= 30 and p.NAME_LIKE_RE.match(value) else None
 
 
-def read_head_zone(lines: list[str], fields: Fields, origin: str = "page") -> None:
-    """The lines under a headline: labelled values, the date, and an unlabelled source beside the date.
+def read_head_zone(lines: list[str], fields: Fields, *, title: str | None = None, origin: str = "page") -> None:
+    """The lines under a headline: labelled values, the date, and the unlabelled names beside the date.
 
-    A label alone on its line takes the next line as its value (``来源:`` / ``21世纪经济报道``); a source
-    with no label is the name glued to the date (``2019-09-05 11:10 游民星空``) or alone on the line
-    right after or right before the date line (``2018年12月28日 19:55`` / ``新京报``)."""
+    A label alone on its line takes the next line as its value (``来源:`` / ``21世纪经济报道``)."""
     joined: list[str] = []
     for line in lines:
         if joined and p.LABEL_ONLY_RE.match(joined[-1]):
@@ -124,25 +124,37 @@ def read_head_zone(lines: list[str], fields: Fields, origin: str = "page") -> No
     date_at = None
     for i, line in enumerate(joined):
         read_info_line(line, fields, origin=origin)
-        if date_at is None and (match := p.DATE_RE.search(line)) and format_date(match):
+        if date_at is None and (p.DATE_RE.search(line) or p.DATE_LABEL_RE.search(line)):
             date_at = i
-            fields.offer("published_at", format_date(match), f"{origin}:date")
-    if date_at is None or fields.source is not None:
-        return
-    line = joined[date_at]
-    match = p.DATE_RE.search(line)
+    if date_at is not None:
+        for value, role in _beside_date(joined, date_at, title):
+            if p.INFO_LABEL_RE.search(value) or p.WIDGET_WORD_RE.search(value) or len(value) > UNLABELLED_SOURCE_MAX:
+                continue
+            if (name := clean_source(value)) is None:
+                continue
+            if role == "source" and fields.source is None:
+                fields.offer("source", name, f"{origin}:beside_date")
+            elif role == "account" and not fields.authors:
+                fields.add_authors([name], f"{origin}:account")
+
+
+def _beside_date(joined: list[str], at: int, title: str | None) -> list[tuple[str, str]]:
+    """Unlabelled names around the date line, with the role their place gives them.
+
+    Glued to the date, or alone on the next line: the source (``2019-09-05 11:10 游民星空``,
+    ``2018年12月28日 19:55`` / ``新京报``). Alone on the line before: the source when it names an
+    organisation (``上海证券报网络版``), else the account that wrote it (self-media: ``IT之家``)."""
+    line = joined[at]
+    match = p.DATE_RE.search(line) or p.DATE_LABEL_RE.search(line)
     assert match is not None
-    beside = [line[match.end() :], line[: match.start()]]
-    neighbours = [joined[j] for j in (date_at + 1, date_at - 1) if 0 <= j < len(joined)]
-    for value in (*beside, *neighbours):
-        value = value.strip()
-        if p.INFO_LABEL_RE.search(value) or p.WIDGET_WORD_RE.search(value):
-            continue
-        # a name, not a line of text: the first word, and short ("中央社 澎湖县28日电" → "中央社")
-        value = value.split()[0] if value else value
-        if len(value) <= UNLABELLED_SOURCE_MAX and (source := clean_source(value)):
-            fields.offer("source", source, f"{origin}:beside_date")
-            return
+    after = p.VALUE_END_RE.split(line[match.end() :], maxsplit=1)[0].split()
+    before = p.INFO_LABEL_RE.split(line[: match.start()])[-1].split()
+    found = [(after[0] if after else "", "source"), (before[-1] if before else "", "source")]
+    for j, role in ((at + 1, "source"), (at - 1, "account")):
+        neighbour = p.VALUE_END_RE.split(joined[j], maxsplit=1)[0].strip() if 0 <= j < len(joined) else ""
+        if neighbour and not (title and neighbour in title) and len(neighbour.split()) == 1:
+            found.append((neighbour, "source" if role == "source" or p.ORGANISATION_RE.search(neighbour) else role))
+    return found
 
 
 def read_info_line(line: str, fields: Fields, origin: str = "text") -> None:

@@ -44,18 +44,23 @@ AUTHOR_LABEL_RE = re.compile(
 REPORTER_RE = re.compile(
     r"(?:记者|通讯员)\s+((?:[\u4e00-\u9fff·]{2,4}|[\u4e00-\u9fff]\s{1,3}[\u4e00-\u9fff])(?:\s+(?:[\u4e00-\u9fff·]{2,4}|[\u4e00-\u9fff]\s{1,3}[\u4e00-\u9fff]))*)(?=\s|$)"
 )
+# what follows a reporter's name in a Taiwan or agency byline: "林悦／南市报导", "温贵香台北21日电"
+REPORT_TAIL_RE = re.compile(
+    r"\s*[/／]\s*[\u4e00-\u9fff]{1,5}(?:报导|報導|报道|報道)$|[\u4e00-\u9fff]{2}\d{1,2}日(?:电|電)$"
+)
 # a photo or image credit glued to a name: "李妍摄"
 CREDIT_SUFFIX_RE = re.compile("(?<=[\u4e00-\u9fff]{2})(?:摄|图)$")
 KEYWORDS_RE = re.compile(rf"^\s*(?:关键词|关键字|相关热词|标签|热词|Tags?){C}\s*(.*)$", re.IGNORECASE)
 SUMMARY_RE = re.compile(r"^\s*[\[【〔(（]?\s*(?:摘要|内容摘要|导读|核心提示)\s*[\]】〕)）:：]\s*(.+)$")
 EDITOR_LINE_RE = re.compile(r"^\s*[\[【(（]?(?:责任编辑|值班编辑|网络编辑|编辑|责编|审核|校对|初审|终审)[:：]")
 INFO_LABEL_RE = re.compile(
-    rf"(?:来源|信息来源|发布时间|发布日期|发表时间|更新时间|时间|日期|作者|浏览次数|点击数|阅读次数|访问量){C}"
+    rf"(?:来源|信息来源|最新更新|发布时间|发布日期|发表时间|更新时间|时间|日期|作者|浏览次数|点击数|阅读次数|访问量){C}"
 )
 # a byline: only role words and names, e.g. "□ 实习记者 寇静 记者 王斌 通讯员 田莉 白为"
 BYLINE_RE = re.compile(
     r"^[□■●◆▲\s本报]*(?:[\u4e00-\u9fff·《》]{0,10}?(?:见习记者|实习记者|特约记者|本报记者|通讯员|记者|作者|采写|执笔|摄影|摄|文|图)\s*[:：/]?\s*"
-    r"(?:[\u4e00-\u9fff·]{2,4}\s*[、，,&]?\s*|[\u4e00-\u9fff]\s{1,3}[\u4e00-\u9fff]\s*)+)+$"
+    r"(?:[\u4e00-\u9fff·]{2,4}\s*[、，,&]?\s*|[\u4e00-\u9fff]\s{1,3}[\u4e00-\u9fff]\s*)+)+"
+    r"(?:[/／][\u4e00-\u9fff]{1,5}报导)?$"
 )
 # "(文/田洪文 蒋超 张宇 王月华)" closing a paragraph, or "(记者：颜阵寒)" anywhere
 # (both scripts: these run on body lines in the output script)
@@ -78,9 +83,15 @@ SOURCE_NOISE_RE = re.compile(
 NAME_LIKE_RE = re.compile(
     r"^[\u4e00-\u9fffA-Za-z0-9·・.\-－ ]*[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9·・.\-－ ]*$"
 )
+# where an unlabelled value beside a date ends: a bracket, a bar or the next label ("中国新闻网[微博]", "新京报作者：")
+VALUE_END_RE = re.compile(r"[\[【(（|｜]|(?:作者|记者|编辑|责任编辑|来源)[:：]")
+# a name that is an organisation (a paper, a site, an agency, an office), not a person or an account
+ORGANISATION_RE = re.compile(
+    r"(?:报|网|社|台|新闻|周刊|杂志|在线|网络版|频道|中心|委员会|政府|局|厅|办|院|部|协会|学会)$"
+)
 # words of the widgets that sit beside a date line: never a source
 WIDGET_WORD_RE = re.compile(
-    r"分享|字号|字体|收藏|关注|举报|评论|阅读|浏览|点击|打印|微博|微信|APP|扫一扫|二维码|\d+\s*次|更新|时间|日期|查看|行情",
+    r"分享|字号|字体|收藏|关注|举报|评论|阅读|浏览|点击|打印|微博|微信|APP|扫一扫|二维码|\d+\s*次|更新|时间|日期|查看|行情|Facebook|Twitter|LINE|Telegram|WhatsApp|Plurk",
     re.IGNORECASE,
 )
 
@@ -118,6 +129,9 @@ FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("comment widget", re.compile(r"我来说两句|发表评论|网友评论|^\s*评论\s*$")),
+    ("widget", re.compile(r"^\s*\+?(?:字号|关注|收藏|分享|打印|举报|点赞|纠错|推荐|评论\s*\(?\d*\)?)\s*$")),
+    ("original title", re.compile(r"^\s*[（(【\[]?\s*(?:本文)?原(?:标)?题[:：]")),
+    ("hotline box", re.compile(r"(?:专线|热线|生命线|协谈专线)\s*[:：]?\s*\d[\d-]{3,}")),
     ("more links", re.compile(r"^\s*(?:更多|更多>>|更多》|查看更多|MORE)\s*[>》]*\s*$", re.IGNORECASE)),
     (
         "related links",
@@ -140,14 +154,33 @@ FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "copyright/ICP footer",
         re.compile(
-            r"版权所有|Copyright|\(C\)|©|ICP备|ICP证|备案号|备\d{6,}号|公网安备|网站标识码|主办单位|承办单位|主办[:：]|许可证|举报电话|举报邮箱|不得转载|未经.{0,20}授权|All Rights Reserved",
+            r"版权所有|Copyright|\(C\)|©|ICP备|ICP证|备案号|备\d{6,}号|公网安备|网站标识码|(?:主办|承办|协办)(?:单位)?[:：]|许可证(?:号|编号)?[:：]|举报电话|举报邮箱|不得转载|未经.{0,20}授权|All Rights Reserved",
             re.IGNORECASE,
         ),
     ),
 )
+# kinds that are widgets: they match a short line only, never words inside a sentence ("…也没有发表评论。")
+WIDGET_KINDS = frozenset(
+    {
+        "login widget",
+        "share widget",
+        "print/font widgets",
+        "comment widget",
+        "widget",
+        "more links",
+        "related links",
+        "pagination",
+        "hotline box",
+    }
+)
+WIDGET_MAX = 40
+# a line of running text (this long, this many sentence ends) is never a footer: a statute on one line
+SENTENCES_MIN, SENTENCES_LEN = 3, 150
+SENTENCE_END_RE = re.compile("[。！？]")
 # kinds that, once the body has started, mean the article is over
 END_KINDS = frozenset(
     {
+        "hotline box",
         "share widget",
         "print/font widgets",
         "comment widget",

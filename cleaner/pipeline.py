@@ -76,11 +76,20 @@ def repair_and_normalise(text: str, settings: CleanerSettings, timings: Timings 
     return TextDraft(tuple(converted), tuple(original), tuple(views), script, dict(repairs))
 
 
-def _in_target(value: str | None, settings: CleanerSettings) -> str | None:
-    """Fields come from text views (simplified) or straight from ``<meta>`` (as the page wrote them)."""
-    if value is None or settings.target_script == "keep":
+AS_WRITTEN = ("meta:", "html:", "site:")  # field origins that read the page as written, not a simplified view
+
+
+def _in_target(value: str | None, settings: CleanerSettings, script: str, origin: str | None) -> str | None:
+    """Fields come from text views (simplified) or straight from the markup (as the page wrote them):
+    into the target script; with ``keep``, a value read from a view goes back into the page's script."""
+    target = settings.target_script
+    if target == "keep":
+        if (origin or "").startswith(AS_WRITTEN):
+            return value
+        target = script
+    if value is None or target not in ("zh-Hans", "zh-Hant"):
         return value
-    return convert_script(value, settings.target_script)
+    return convert_script(value, target)
 
 
 def build_article(
@@ -118,16 +127,20 @@ def build_article(
     sources = dict(fields.sources)
     if extracted is not None:
         sources["body"] = extracted.body_source
+
+    def target(value: str | None, name: str) -> str | None:
+        return _in_target(value, settings, draft.script, sources.get(name))
+
     return Article(
         id=article_id(url, digest),
         url=url,
-        title=_in_target(fields.title, settings),
-        subtitle=_in_target(fields.subtitle, settings),
-        summary=_in_target(fields.summary, settings),
-        authors=tuple(_in_target(a, settings) or a for a in fields.authors),
-        source=_in_target(fields.source, settings),
-        editor=_in_target(fields.editor, settings),
-        keywords=tuple(_in_target(k, settings) or k for k in fields.keywords or ()),
+        title=target(fields.title, "title"),
+        subtitle=target(fields.subtitle, "subtitle"),
+        summary=target(fields.summary, "summary"),
+        authors=tuple(target(a, "authors") or a for a in fields.authors),
+        source=target(fields.source, "source"),
+        editor=target(fields.editor, "editor"),
+        keywords=tuple(target(k, "keywords") or k for k in fields.keywords or ()),
         published_at=fields.published_at,
         text=text,
         text_original=text_original,

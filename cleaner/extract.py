@@ -24,6 +24,7 @@ from cssselect import SelectorError
 from cssselect.xpath import ExpressionError
 from lxml import etree
 
+from cleaner import patterns as p
 from cleaner import selectors as sel
 from cleaner.blocks import Block, PageBlocks, measure
 from cleaner.body import BodyChoice, choose_body
@@ -31,7 +32,7 @@ from cleaner.charclass import count_cjk
 from cleaner.headline import choose_title
 from cleaner.hints import PageHints
 from cleaner.layout import is_info_line
-from cleaner.metadata import Fields, find_date, read_head_zone, read_info_line
+from cleaner.metadata import Fields, find_date, read_head_zone, read_info_line, timestamp_date
 from cleaner.reasons import Reason, Reject
 from cleaner.script import convert_script
 from cleaner.settings import CleanerSettings
@@ -39,7 +40,7 @@ from cleaner.settings import CleanerSettings
 MIN_BODY_CJK = 60
 XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 HEAD_ZONE_LINES = 12  # info lines sit within this many lines under the headline
-TAIL_ZONE_LINES = 12  # editor and source lines within this many lines after the body
+TAIL_ZONE_LINES = 30  # editor and source lines within this many lines after the body
 FIRST_DATE_LINES = 80  # how far after the headline a bare date is still the article's
 PARAGRAPH_RE = re.compile("[。！？]")
 
@@ -103,16 +104,28 @@ def read_meta(meta: dict[str, str]) -> Fields:
 def read_lines(lines: list[str], fields: Fields, origin: str, *, bare_date: bool) -> None:
     """Info lines among ``lines`` (simplified) into ``fields``; with ``bare_date``, a short line's date too."""
     for line in lines:
-        if is_info_line(line):
+        if is_info_line(line) or p.EDITOR_RE.search(line):
             read_info_line(line, fields, origin=origin)
         elif bare_date and len(line) <= 60 and (date := find_date(line)):
             fields.offer("published_at", date, f"{origin}:date")
 
 
-def head_zone(page: PageBlocks, headline: Block | None, title: str | None, body: BodyChoice | None) -> list[str]:
-    """The lines right under the headline (those inside its block too), up to the first paragraph of text."""
+def headline_chunk(page: PageBlocks, headline: Block | None, title: str | None) -> int | None:
+    """Where the headline starts in the page's text: its block, or the first text that is the title."""
     if headline is not None:
-        lines = page.lines(headline.first, len(page.chunks))
+        return headline.first
+    if title:
+        key = "".join(title.split())
+        for index, chunk in enumerate(page.chunks):
+            if key and key in "".join(chunk.split()):
+                return index
+    return None
+
+
+def head_zone(page: PageBlocks, anchor: int | None, title: str | None, body: BodyChoice | None) -> list[str]:
+    """The lines right under the headline (those inside its block too), up to the first paragraph of text."""
+    if anchor is not None:
+        lines = page.lines(anchor, len(page.chunks))
         while lines and title and lines[0] in title:
             lines.pop(0)
     elif body is not None:
@@ -206,7 +219,8 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
             if not lines:
                 raise Reject(Reason.NO_BODY, "the page body holds no text")
     title_view = simplified([head.title])[0] if head.title else None
-    read_head_zone(simplified(head_zone(page, headline, head.title, body)), head, title=title_view)
+    anchor = headline_chunk(page, headline, head.title)
+    read_head_zone(simplified(head_zone(page, anchor, head.title, body)), head, title=title_view)
     stated = read_meta(meta)
     rest = Fields()
     if stated.authors and not any(name in page_title for name in stated.authors):
@@ -218,8 +232,10 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
     if body is not None:
         after = page.lines(body.blocks[-1].last, len(page.chunks))[:TAIL_ZONE_LINES]
         read_lines(simplified(after), rest, "page:after", bare_date=False)
-    if headline is not None:  # no date in the usual places: the first short line with one after the headline
-        later = page.lines(headline.last, len(page.chunks))[:FIRST_DATE_LINES]
+    if stamp := p.SCRIPT_TIMESTAMP_RE.search(html):
+        rest.offer("published_at", timestamp_date(stamp.group(1)), "script:timestamp")
+    if anchor is not None:  # no date in the usual places: the first short line with one after the headline
+        later = page.lines(anchor, len(page.chunks))[1:FIRST_DATE_LINES]
         read_lines(simplified([line for line in later if len(line) <= 60]), rest, "page:first_date", bare_date=True)
     return Extracted(
         title=head.title,

@@ -7,8 +7,9 @@ Each function takes one normalised, simplified line and returns what it found
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from cleaner import patterns as p
 
@@ -41,7 +42,20 @@ def find_date(text: str, *, labelled_only: bool = False) -> str | None:
     for match in p.DATE_RE.finditer(text):
         if found := format_date(match):
             return found
+    if month := p.MONTH_NAME_DATE_RE.search(text):  # "十一月 6th, 2009" (a Chinese-locale blog date)
+        name, day, year = month.groups()
+        with suppress(ValueError):
+            return datetime(int(year), p.MONTH_NAMES.index(name) + 1, int(day)).strftime("%Y-%m-%d")
     return None
+
+
+def timestamp_date(seconds: str) -> str | None:
+    """A Unix timestamp (as pages keep in scripts) as ISO 8601 in China time."""
+    try:
+        moment = datetime.fromtimestamp(int(seconds), tz=timezone(timedelta(hours=8)))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + CN_TZ
 
 
 def split_names(text: str) -> list[str]:
@@ -146,7 +160,8 @@ def _beside_date(joined: list[str], at: int, title: str | None) -> list[tuple[st
     organisation (``上海证券报网络版``), else the account that wrote it (self-media: ``IT之家``)."""
     line = joined[at]
     match = p.DATE_RE.search(line) or p.DATE_LABEL_RE.search(line)
-    assert match is not None
+    if match is None:
+        return []
     after = p.VALUE_END_RE.split(line[match.end() :], maxsplit=1)[0].split()
     before = p.INFO_LABEL_RE.split(line[: match.start()])[-1].split()
     found = [(after[0] if after else "", "source"), (before[-1] if before else "", "source")]

@@ -34,9 +34,13 @@ ROLE_WORDS = (
 ROLE_PREFIX_RE = re.compile("^(?:" + "|".join(map(re.escape, ROLE_WORDS)) + ")")
 # the next label ends a value even with no space before it: "来源:福清新闻网作者:颜阵寒点击:次"
 # (a label needs its colon: "上海发布" and "日报编辑部" are sources, not labels)
-NEXT_LABEL = r"(?=[\s|｜丨【\[]|(?:作者|记者|通讯员|责任编辑|编辑|发布时间|发布日期|时间|日期|浏览|点击|阅读|访问)(?:次数|数|量)?[:：]|$)"
+NEXT_LABEL = r"(?=[\s|｜丨【\[\]】)）]|(?:作者|记者|通讯员|责任编辑|编辑|发布时间|发布日期|时间|日期|浏览|点击|阅读|访问)(?:次数|数|量)?[:：]|$)"
 SOURCE_RE = re.compile(rf"(?:来源|信息来源|文章来源|稿件来源|来源于){C}\s*([^\s|｜丨【\[]+?){NEXT_LABEL}")
-EDITOR_RE = re.compile(rf"(?:责任编辑|值班编辑|网络编辑|编辑|责编){C}\s*([^\s|｜丨【\[]+?){NEXT_LABEL}")
+# an editor label takes a colon, a bar or a slash ("编辑|禤志杰", "编辑/苏芳"); a staff code after the name
+# ("杨倩_NF4425", "韩保林 PK155") is not part of it
+EDITOR_RE = re.compile(
+    rf"(?:责任编辑|值班编辑|网络编辑|编辑|责编|选稿)(?:{C}|[|｜/／])\s*([^\s|｜丨【\[\]】()（）_]+?)(?:_[A-Za-z]{{1,4}}\d+)?{NEXT_LABEL}"
+)
 AUTHOR_LABEL_RE = re.compile(
     rf"(?:作者|记者|撰稿人?|采写|执笔)(?:{C}|/)\s*([^|｜丨]+?)(?=\s*(?:[|｜丨]|来源|责任编辑|编辑|发布|时间|日期|浏览|点击|$))"
 )
@@ -52,7 +56,7 @@ REPORT_TAIL_RE = re.compile(
 CREDIT_SUFFIX_RE = re.compile("(?<=[\u4e00-\u9fff]{2})(?:摄|图)$")
 KEYWORDS_RE = re.compile(rf"^\s*(?:关键词|关键字|相关热词|标签|热词|Tags?){C}\s*(.*)$", re.IGNORECASE)
 SUMMARY_RE = re.compile(r"^\s*[\[【〔(（]?\s*(?:摘要|内容摘要|导读|核心提示)\s*[\]】〕)）:：]\s*(.+)$")
-EDITOR_LINE_RE = re.compile(r"^\s*[\[【(（]?(?:责任编辑|值班编辑|网络编辑|编辑|责编|审核|校对|初审|终审)[:：]")
+EDITOR_LINE_RE = re.compile(r"^\s*[\[【(（]?(?:责任编辑|值班编辑|网络编辑|编辑|责编|选稿|审核|校对|初审|终审)[:：]")
 INFO_LABEL_RE = re.compile(
     rf"(?:来源|信息来源|最新更新|发布时间|发布日期|发表时间|更新时间|时间|日期|作者|浏览次数|点击数|阅读次数|访问量){C}"
 )
@@ -100,6 +104,12 @@ DATE_RE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:\s*[T\s-]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
 )
+MONTH_NAMES = ("一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月")
+MONTH_NAME_DATE_RE = re.compile(
+    r"(十[一二]月|[一二三四五六七八九十]月)\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*((?:19|20)\d{2})"
+)
+# a publication time kept in a page script: WeChat articles' ``var ct = "1581517074"``
+SCRIPT_TIMESTAMP_RE = re.compile(r"""\bvar\s+ct\s*=\s*["'](\d{10})["']""")
 DATE_LABEL_RE = re.compile(rf"(?:发布时间|发布日期|发表时间|发文日期|成文日期|时间|日期){C}\s*")
 
 # --- furniture: (kind, pattern), checked in order --------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from cleaner import patterns as p
 from cleaner.charclass import CJK_OR_PUNCT, count_cjk
-from cleaner.metadata import Fields, clean_summary, read_info_line, split_keywords, split_names
+from cleaner.metadata import Fields, clean_summary, news_outlet, read_info_line, split_keywords, split_names
 
 HEAD, META, BODY, TAIL = "head", "meta", "body", "tail"
 PARAGRAPH_SPLIT_RE = re.compile(f"(?<=[{CJK_OR_PUNCT}.|｜])[ \\t\u3000]+(?=[{CJK_OR_PUNCT}|｜])")
@@ -29,6 +29,7 @@ class Layout:
     removed: list[str] = field(default_factory=list)
     spam_lines: int = 0
     title_hint: str | None = None  # the known title the walk was given
+    guesses: Fields = field(default_factory=Fields)  # inferred, not stated: used for what nothing else fills
 
     def remove(self, kind: str) -> None:
         if kind not in self.removed:
@@ -71,14 +72,20 @@ def split_paragraphs(line: str) -> list[str]:
     return [part for part in (x.strip(" \t|｜\u3000") for x in parts) if part]
 
 
-def body_line(line: str, layout: Layout) -> None:
+def body_line(line: str, view: str, layout: Layout) -> None:
+    """A line of the body (``line``, in the target script); its metadata is read off ``view`` (simplified)."""
     trailing = p.TRAILING_BYLINE_RE.search(line)
     if trailing:
-        layout.fields.add_authors(split_names(trailing.group(1)), "text:byline")
+        names = p.TRAILING_BYLINE_RE.search(view) or trailing
+        layout.fields.add_authors(split_names(names.group(1)), "text:byline")
         layout.remove("byline")
         line = line[: trailing.start()]
-    for inline in p.INLINE_BYLINE_RE.finditer(line):
-        layout.fields.add_authors(split_names(inline.group(1)), "text:byline")
+    for inline in p.INLINE_BYLINE_RE.finditer(view):
+        layout.fields.add_authors(split_names(inline.group(2)), "text:byline")
+        if outlet := news_outlet(inline.group(1)):
+            layout.guesses.offer("source", outlet, "text:byline_outlet")
+    if len(layout.body) < 3 and (dateline := p.DATELINE_RE.match(view)):  # "新华社北京5月1日电", "腾讯音乐讯"
+        layout.guesses.offer("source", dateline.group(1), "text:dateline")
     layout.body.extend(split_paragraphs(line))
 
 
@@ -117,6 +124,11 @@ def walk_lines(
         if p.EDITOR_LINE_RE.match(view):
             read_info_line(view, fields)
             layout.remove("editor line")
+            phase = TAIL if phase == BODY else phase
+            continue
+        if len(view) <= INFO_MAX and p.CREDIT_LINE_RE.match(view):  # "（本文来源：经济日报 作者：…）"
+            read_info_line(view, fields)
+            layout.remove("credit line")
             phase = TAIL if phase == BODY else phase
             continue
         if phase == TAIL:
@@ -158,7 +170,7 @@ def walk_lines(
                 fields.offer("subtitle", subtitle.group(1).strip(), "text:dash_line")
                 continue
         phase = BODY
-        body_line(line, layout)
+        body_line(line, view, layout)
     if fields.keywords is None and "keywords line" in layout.removed:
         fields.keywords = []
     return layout

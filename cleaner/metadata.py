@@ -125,6 +125,17 @@ def clean_source(value: str) -> str | None:
     return value if 2 <= len(value) <= 30 and p.NAME_LIKE_RE.match(value) else None
 
 
+def news_outlet(text: str | None) -> str | None:
+    """The outlet named before a reporter (``中央社``记者, ``《中国企业家》``记者), if it names one."""
+    if not text:
+        return None
+    quoted = text.startswith("《") and text.endswith("》")
+    name = text.strip("《》 ")
+    if len(name) < 2 or name in p.OWN_OUTLET or not (quoted or p.ORGANISATION_RE.search(name)):
+        return None
+    return name
+
+
 def read_head_zone(lines: list[str], fields: Fields, *, title: str | None = None, origin: str = "page") -> None:
     """The lines under a headline: labelled values, the date, and the unlabelled names beside the date.
 
@@ -184,3 +195,5 @@ def read_info_line(line: str, fields: Fields, origin: str = "text") -> None:
         fields.add_authors(split_names(author.group(1)), f"{origin}:作者")
     elif reporter := p.REPORTER_RE.search(line):
         fields.add_authors(split_names(reporter.group(1)), f"{origin}:记者")
+    if outlet := p.OUTLET_RE.search(line):
+        fields.offer("source", news_outlet(outlet.group(1)), f"{origin}:记者")

@@ -52,11 +52,16 @@ REPORTER_RE = re.compile(
 REPORT_TAIL_RE = re.compile(
     r"\s*[/／]\s*[\u4e00-\u9fff]{1,5}(?:报导|報導|报道|報道)$|[\u4e00-\u9fff]{2}\d{1,2}日(?:电|電)$"
 )
+# the outlet a reporter works for, before the role word: "中央社记者", "《中国企业家》记者", "澎湃新闻记者"
+OUTLET_RE = re.compile(r"(《[^》]{2,12}》|[\u4e00-\u9fff][\u4e00-\u9fff·]{1,9}?)\s*(?:见习|实习|特约|专栏)?记者")
+OWN_OUTLET = frozenset({"本报", "本台", "本网", "本站", "本刊", "本社"})
 # a photo or image credit glued to a name: "李妍摄"
 CREDIT_SUFFIX_RE = re.compile("(?<=[\u4e00-\u9fff]{2})(?:摄|图)$")
 KEYWORDS_RE = re.compile(rf"^\s*(?:关键词|关键字|相关热词|标签|热词|Tags?){C}\s*(.*)$", re.IGNORECASE)
 SUMMARY_RE = re.compile(r"^\s*[\[【〔(（]?\s*(?:摘要|内容摘要|导读|核心提示)\s*[\]】〕)）:：]\s*(.+)$")
 EDITOR_LINE_RE = re.compile(r"^\s*[\[【(（]?(?:责任编辑|值班编辑|网络编辑|编辑|责编|选稿|审核|校对|初审|终审)[:：]")
+# a credit line of the article: its source (and author), closing the text
+CREDIT_LINE_RE = re.compile(r"^\s*[（(【\[]?\s*(?:本文|文章|稿件)?(?:来源|来源于)[:：]")
 INFO_LABEL_RE = re.compile(
     rf"(?:来源|信息来源|最新更新|发布时间|发布日期|发表时间|更新时间|时间|日期|作者|浏览次数|点击数|阅读次数|访问量){C}"
 )
@@ -71,8 +76,14 @@ BYLINE_RE = re.compile(
 TRAILING_BYLINE_RE = re.compile(
     r"[（(]\s*(?:文|图|圖|文/图|文/圖|文图|撰稿|供稿|记者|記者|通讯员|通訊員)\s*[/／:：]\s*([^（）()]{2,40})[）)]\s*$"
 )
+# "（记者 颜阵寒）", "（中央社记者温贵香台北21日电）": group 1 the outlet before the role word, group 2 the names
 INLINE_BYLINE_RE = re.compile(
-    r"[（(【]\s*[\u4e00-\u9fff·]{0,8}?(?:记者|記者|通讯员|通訊員|实习记者|實習記者|专栏作者|作者|文)\s*[:：/]?\s*([^（）()【】]{2,30})[）)】]"
+    r"[（(【]\s*([\u4e00-\u9fff·《》]{0,10}?)(?:见习|实习|特约|专栏)?(?:记者|通讯员|作者|文)\s*[:：/]?\s*([^（）()【】]{2,30})[）)】]"
+)
+# the dateline that opens a news story: "新华社北京5月1日电", "中新网5月1日电", "新京报快讯", "腾讯音乐讯"
+DATELINE_RE = re.compile(
+    r"^\s*([\u4e00-\u9fffA-Za-z]{1,8}?(?:社|网|报|台|新闻|在线|客户端|频道|音乐|财经|科技|体育|娱乐))"
+    r"(?:[\u4e00-\u9fff]{2,4})?(?:\d{1,2}月\d{1,2}日)?(?:快讯|讯|电)"
 )
 NAME_RE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
 # a label with its value on the next line ("来源:" / "21世纪经济报道")
@@ -85,7 +96,7 @@ SOURCE_NOISE_RE = re.compile(
 )
 # a name-like value: CJK, Latin letters, digits, dots and a few joiners, no sentence punctuation
 NAME_LIKE_RE = re.compile(
-    r"^[\u4e00-\u9fffA-Za-z0-9·・.\-－ ]*[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9·・.\-－ ]*$"
+    r"^[\u4e00-\u9fffA-Za-z0-9·・.\-－《》 ]*[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9·・.\-－《》 ]*$"
 )
 # where an unlabelled value beside a date ends: a bracket, a bar or the next label ("中国新闻网[微博]", "新京报作者：")
 VALUE_END_RE = re.compile(r"[\[【(（|｜]|(?:作者|记者|编辑|责任编辑|来源)[:：]")

@@ -179,6 +179,7 @@ def _clean_lines(
         )
         if extracted is not None:
             extracted.fill_fields(layout.fields)
+        layout.fields.absorb(layout.guesses)
     return build_article(
         draft, layout, url=url, extracted=extracted, encoding=encoding, settings=settings, timings=timings
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import lxml.html
 from cssselect import SelectorError
@@ -29,7 +30,7 @@ from cleaner import selectors as sel
 from cleaner.blocks import Block, PageBlocks, measure
 from cleaner.body import BodyChoice, choose_body
 from cleaner.charclass import count_cjk
-from cleaner.headline import choose_title
+from cleaner.headline import choose_title, title_evidence
 from cleaner.hints import PageHints
 from cleaner.layout import is_info_line
 from cleaner.metadata import Fields, find_date, read_head_zone, read_info_line, timestamp_date
@@ -181,11 +182,36 @@ def named_blocks(
         body = hinted_node(root, hints.body_selector)
         if body is not None and (block := page.get(body)) is not None:
             named.append((block, "site:body"))
-    for name, xpath in sel.CONTAINER_HINTS:
-        for node in root.xpath(xpath):
-            if (block := page.get(node)) is not None:
-                named.append((block, f"hint:{name}"))
+    hints, any_class, any_id = container_hints()
+    for block in page.blocks:
+        node = block.node
+        classes, ident = node.get("class"), node.get("id")
+        if not (block.tag == "article" or (classes and any_class.search(classes)) or (ident and any_id.search(ident))):
+            continue
+        for name, tags, class_re, id_re in hints:
+            if tags is not None and block.tag not in tags:
+                continue
+            wanted = [(pattern, value) for pattern, value in ((class_re, classes), (id_re, ident)) if pattern]
+            if wanted and not any(value and pattern.search(value) for pattern, value in wanted):
+                continue
+            named.append((block, f"hint:{name}"))
+            break
     return named, headline
+
+
+CompiledHint = tuple[str, frozenset[str] | None, re.Pattern[str] | None, re.Pattern[str] | None]
+
+
+@cache
+def container_hints() -> tuple[tuple[CompiledHint, ...], re.Pattern[str], re.Pattern[str]]:
+    """The hints compiled, and one pattern for any class and any id they look for (a quick first test)."""
+    hints = tuple(
+        (name, tags, re.compile(c) if c else None, re.compile(i) if i else None)
+        for name, tags, c, i in sel.CONTAINER_HINTS
+    )
+    classes = "|".join(f"(?:{c})" for _, _, c, _ in sel.CONTAINER_HINTS if c)
+    ids = "|".join(f"(?:{i})" for _, _, _, i in sel.CONTAINER_HINTS if i)
+    return hints, re.compile(classes), re.compile(ids)
 
 
 def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints: PageHints | None = None) -> Extracted:
@@ -195,10 +221,11 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
     page_title = " ".join((root.findtext(".//title") or "").split())
     head = Fields()
     named, site_headline = named_blocks(root, page, hints, head)
-    first_guess, _ = choose_title(page, meta, page_title, (), settings)
+    evidence = title_evidence(page, meta, page_title)
+    first_guess, _ = choose_title(evidence, (), settings)
     headline = site_headline or (first_guess.block if first_guess else None)
     body = choose_body(page, named, headline, settings)
-    title, runner = choose_title(page, meta, page_title, body.blocks if body else (), settings)
+    title, runner = choose_title(evidence, body.blocks if body else (), settings)
     if site_headline is None and title is not None:
         head.offer("title", title.text, title.origin)
         headline = title.block

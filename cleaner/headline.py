@@ -13,7 +13,7 @@ origin and the runner-up go into ``field_sources``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cleaner.blocks import Block, PageBlocks
 from cleaner.charclass import count_cjk
@@ -74,14 +74,20 @@ def _heading_blocks(page: PageBlocks) -> list[tuple[Block, float]]:
     return found
 
 
-def candidates(
-    page: PageBlocks, meta: dict[str, str], page_title: str, body: tuple[Block, ...], settings: CleanerSettings
-) -> list[TitleCandidate]:
+@dataclass(frozen=True, slots=True)
+class TitleEvidence:
+    """What the page says of its headline, scored once; the body's place is added per choice."""
+
+    headings: tuple[TitleCandidate, ...]
+    stated: tuple[TitleCandidate, ...]  # <meta> titles and the <title>
+
+
+def title_evidence(page: PageBlocks, meta: dict[str, str], page_title: str) -> TitleEvidence:
     segments = title_segments(page_title)
     keys = {squash(s) for s in segments}
     in_title = squash(page_title)
     meta_titles = {squash(meta[name]) for name in META_TITLES if meta.get(name)}
-    found: list[TitleCandidate] = []
+    headings: list[TitleCandidate] = []
     for block, weight in _heading_blocks(page):
         text = heading_text(page.lines_of(block))
         key = squash(text)
@@ -98,18 +104,17 @@ def candidates(
             score -= 4.0
         if NAVIGATION_RE.search(text):  # a breadcrumb: 首页 > 新闻动态
             score -= 4.0
-        score += _near_body(block, body, settings)
-        found.append(TitleCandidate(text, f"html:{block.tag}", score, block))
+        headings.append(TitleCandidate(text, f"html:{block.tag}", score, block))
+    stated: list[TitleCandidate] = []
     for name in META_TITLES:
         value = " ".join(meta.get(name, "").split())
         if count_cjk(value) >= 4 and len(value) <= 2 * MAX_TITLE:
             first = title_segments(value)[0] if name == "title" else value
-            found.append(TitleCandidate(first, f"meta:{name}", 3.0 if name != "title" else 1.5))
+            stated.append(TitleCandidate(first, f"meta:{name}", 3.0 if name != "title" else 1.5))
     longest = max(segments, key=len, default="")
     if count_cjk(longest) >= 4:
-        found.append(TitleCandidate(longest, "html:title", 2.0 if len(segments) > 1 else 1.5))
-    # a tie goes to the longer text: site and channel names are short
-    return sorted(found, key=lambda c: (c.score, len(c.text)), reverse=True)
+        stated.append(TitleCandidate(longest, "html:title", 2.0 if len(segments) > 1 else 1.5))
+    return TitleEvidence(tuple(headings), tuple(stated))
 
 
 def _near_body(block: Block, body: tuple[Block, ...], settings: CleanerSettings) -> float:
@@ -123,10 +128,12 @@ def _near_body(block: Block, body: tuple[Block, ...], settings: CleanerSettings)
 
 
 def choose_title(
-    page: PageBlocks, meta: dict[str, str], page_title: str, body: tuple[Block, ...], settings: CleanerSettings
+    evidence: TitleEvidence, body: tuple[Block, ...], settings: CleanerSettings
 ) -> tuple[TitleCandidate | None, TitleCandidate | None]:
-    """The best title candidate and the runner-up with another text."""
-    ranked = candidates(page, meta, page_title, body, settings)
+    """The best title candidate, with the body's place counted, and the runner-up with another text."""
+    near = [replace(c, score=c.score + _near_body(c.block, body, settings)) for c in evidence.headings if c.block]
+    # a tie goes to the longer text: site and channel names are short
+    ranked = sorted([*near, *evidence.stated], key=lambda c: (c.score, len(c.text)), reverse=True)
     if not ranked:
         return None, None
     best = ranked[0]

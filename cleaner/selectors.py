@@ -1,29 +1,31 @@
 """Selectors as data: where Chinese government CMS templates keep the article.
 
-Ordered from the most specific (a CMS editor's own container) to the most
-generic; the first that holds enough CJK text wins. No site-specific rules.
+Container hints name the elements where CMS templates keep the article; every element
+a hint names becomes a body candidate, ranked with the others by one score (see
+:mod:`cleaner.body`). No site-specific rules.
 """
 
 from __future__ import annotations
 
-# (name, xpath) — name is recorded as the body's field source
-CONTAINER_HINTS: tuple[tuple[str, str], ...] = (
-    ("TRS_Editor", "//div[contains(@class,'TRS_Editor') or contains(@class,'TRS_UEDITOR')]"),
-    ("UCAP-CONTENT", "//*[@id='UCAP-CONTENT']"),
-    ("zoom", "//*[@id='zoom' or @id='Zoom' or @id='fontzoom' or @id='fontZoom']"),
-    ("Custom_UnionStyle", "//div[contains(@class,'Custom_UnionStyle')]"),
-    ("pages_content", "//div[contains(@class,'pages_content')]"),
-    (
-        "article-content",
-        "//div[contains(@class,'article-content') or contains(@class,'article_content') or contains(@class,'articleContent')]",
-    ),
+# (name, tags it applies to or None for any, pattern searched in the class, pattern searched in the id):
+# the name is recorded as the candidate's source; every element a hint names is a body candidate
+ContainerHint = tuple[str, frozenset[str] | None, str | None, str | None]
+CONTAINER_HINTS: tuple[ContainerHint, ...] = (
+    ("TRS_Editor", frozenset({"div"}), r"TRS_Editor|TRS_UEDITOR", None),
+    ("UCAP-CONTENT", None, None, r"^UCAP-CONTENT$"),
+    ("zoom", None, None, r"^(?:zoom|Zoom|fontzoom|fontZoom)$"),
+    ("Custom_UnionStyle", frozenset({"div"}), r"Custom_UnionStyle", None),
+    ("pages_content", frozenset({"div"}), r"pages_content", None),
+    ("article-content", frozenset({"div"}), r"article-content|article_content|articleContent", None),
     (
         "wz_article",
-        "//div[contains(@class,'wz_article') or contains(@class,'con_text') or contains(@class,'news_content') or contains(@class,'newsContent') or contains(@class,'detail-content') or contains(@class,'detail_content')]",
+        frozenset({"div"}),
+        r"wz_article|con_text|news_content|newsContent|detail-content|detail_content",
+        None,
     ),
-    ("bt_content", "//td[contains(@class,'bt_content')]"),
-    ("article", "//article"),
-    ("content", "//*[@id='content' or @class='content' or @id='Content' or @class='main-txt' or @class='view']"),
+    ("bt_content", frozenset({"td"}), r"bt_content", None),
+    ("article", frozenset({"article"}), None, None),
+    ("content", None, r"^(?:content|main-txt|view)$", r"^(?:content|Content)$"),
 )
 META_TITLE = ("articletitle", "og:title", "title")
 META_DATE = (

@@ -47,7 +47,7 @@ def furniture_kind(view: str) -> str | None:
     running_text = len(view) >= p.SENTENCES_LEN and len(p.SENTENCE_END_RE.findall(view)) >= p.SENTENCES_MIN
     if running_text:
         return None
-    short = len(view) <= p.WIDGET_MAX
+    short = len(view) <= p.WIDGET_MAX and not view.rstrip().endswith(("。", "！", "？"))  # widgets are no sentences
     for kind, pattern in p.FURNITURE:
         if (short or kind not in p.WIDGET_KINDS) and pattern.search(view):
             return kind

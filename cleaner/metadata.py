@@ -65,7 +65,8 @@ def split_names(text: str) -> list[str]:
         r"\1\2", p.REPORT_TAIL_RE.sub("", text.strip())
     )  # "方  敏" is one name, spaced out to the width of three
     for token in re.split(r"[\s、，,;；/／□■●:：&＆]+", text):
-        token = p.CREDIT_SUFFIX_RE.sub("", p.ROLE_PREFIX_RE.sub("", token.strip("()（）")))
+        token = p.OUTLET_PREFIX_RE.sub("", token.strip("()（）"))  # "中央社记者温贵香" → "温贵香"
+        token = p.CREDIT_SUFFIX_RE.sub("", p.ROLE_PREFIX_RE.sub("", token))
         if p.NAME_RE.match(token) and token not in names:
             names.append(token)
     return names

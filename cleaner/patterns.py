@@ -54,6 +54,8 @@ REPORT_TAIL_RE = re.compile(
 )
 # the outlet a reporter works for, before the role word: "中央社记者", "《中国企业家》记者", "澎湃新闻记者"
 OUTLET_RE = re.compile(r"(《[^》]{2,12}》|[\u4e00-\u9fff][\u4e00-\u9fff·]{1,9}?)\s*(?:见习|实习|特约|专栏)?记者")
+# everything up to a reporter word inside one token: the outlet and the role, not the name
+OUTLET_PREFIX_RE = re.compile(r"^.*(?:记者|記者|通讯员|通訊員)")
 OWN_OUTLET = frozenset({"本报", "本台", "本网", "本站", "本刊", "本社"})
 # a photo or image credit glued to a name: "李妍摄"
 CREDIT_SUFFIX_RE = re.compile("(?<=[\u4e00-\u9fff]{2})(?:摄|图)$")

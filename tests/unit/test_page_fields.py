@@ -1,0 +1,101 @@
+"""Fields read once, from where pages put them: the lines under the headline, bylines, datelines."""
+
+from __future__ import annotations
+
+import pytest
+
+from cleaner import Article, CleanerSettings, clean_page
+from cleaner.layout import furniture_kind, walk_lines
+from cleaner.metadata import Fields, find_date, read_head_zone, split_names, timestamp_date
+
+PARAGRAPH = "市政协召开专题协商会议，围绕优化营商环境建言献策，与会委员结合调研情况提出意见建议。" * 3
+
+
+def zone(*lines: str, title: str | None = None) -> Fields:
+    fields = Fields()
+    read_head_zone(list(lines), fields, title=title)
+    return fields
+
+
+@pytest.mark.parametrize(
+    ("lines", "source"),
+    [
+        (("2019-09-05 11:10 游民星空[整理]",), "游民星空"),  # glued to the date
+        (("2018年12月28日 19:55", "新京报", "收藏"), "新京报"),  # alone on the next line
+        (("2012年07月11日21:38中国新闻网[微博]戚亚平我要评论(0)",), "中国新闻网"),  # up to the bracket
+        (("上海证券报网络版", "2005.08.2605:39"), "上海证券报网络版"),  # an organisation before the date
+        (("2015-05-21 05:03:58 来源:", "21世纪经济报道(广州)"), "21世纪经济报道"),  # label, value on the next line
+        (("发布时间：2024-05-13 来源：人民日报2024-05-13",), "人民日报"),  # a date glued to the value
+    ],
+)
+def test_sources_beside_the_date(lines: tuple[str, ...], source: str) -> None:
+    assert zone(*lines).source == source
+
+
+def test_an_account_above_the_date_is_the_author_and_widgets_are_nothing() -> None:
+    fields = zone("maomaobear", "2015-06-19 11:20:11", "0人参与评论")
+    assert fields.authors == ["maomaobear"] and fields.source is None
+    assert fields.published_at == "2015-06-19T11:20:11+08:00"
+    assert zone("2019-09-07 09:25:09", "字号：A-").source is None
+
+
+def test_the_headline_repeated_beside_the_date_is_not_a_source() -> None:
+    assert zone("2016/03/19 10:48", "平镇轮胎行恶火", title="平镇轮胎行恶火 疏散7人1女命丧").source is None
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("澎湃新闻记者 段彦超 廖艳", ["段彦超", "廖艳"]),
+        ("本报记者  王乐文  方  敏", ["王乐文", "方敏"]),
+        ("记者林悦／南市报导", ["林悦"]),
+        ("中央社记者温贵香台北21日电", ["温贵香"]),
+        ("广州日报全媒体图片记者黎旭阳、李妍摄", ["黎旭阳", "李妍"]),
+    ],
+)
+def test_names_from_bylines(byline: str, names: list[str]) -> None:
+    assert [n for n in split_names(byline) if n in names] == names
+
+
+def test_outlets_and_datelines_are_sources_only_when_nothing_states_one() -> None:
+    lines = ["（中央社记者温贵香台北21日电）行政院今天表示，蛋价上涨。" + PARAGRAPH, PARAGRAPH]
+    layout = walk_lines(lines, lines)
+    assert layout.fields.authors == ["温贵香"] and layout.guesses.source == "中央社"
+    stated = walk_lines(["来源：联合报", *lines], ["来源：联合报", *lines])
+    stated.fields.absorb(stated.guesses)
+    assert stated.fields.source == "联合报"
+
+
+def test_dates_in_other_shapes() -> None:
+    assert find_date("其它内容 十一月 6th, 2009") == "2009-11-06"
+    assert timestamp_date("1581517074") == "2020-02-12T22:17:54+08:00"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Sun发言人拒绝就交易的反垄断审批情况置评，甲骨文发言人也没有发表评论。", "下届承办单位浙江大学接受会旗并合影"],
+)
+def test_widget_and_footer_words_inside_text_are_text(line: str) -> None:
+    assert furniture_kind(line) is None
+
+
+def test_footers_and_widgets_are_still_furniture() -> None:
+    assert furniture_kind("发表评论") == "comment widget"
+    assert furniture_kind("主办单位：某某市人民政府办公室 承办单位：某某市大数据局") == "copyright/ICP footer"
+    assert furniture_kind("\ufffd\ufffd\ufffd\ufffd") == "undecodable"
+
+
+def test_a_page_with_its_info_line_inside_the_headline_block() -> None:
+    page = (
+        "<html><head><meta charset='utf-8'><title>市政协召开专题协商会_新闻动态_某某市政协</title></head><body>"
+        "<div class='nav'><a href='/'>首页</a><a href='/a'>新闻动态</a></div>"
+        "<div class='hd'><h1>市政协召开专题协商会</h1><p>2023-12-01 14:43 来源：某某日报 作者：李明</p></div>"
+        f"<div class='bd'><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></div>"
+        "<div class='ft'><p>责任编辑：王红</p><p>版权所有：某某市政协</p></div></body></html>"
+    ).encode()
+    article = clean_page(page, url="http://www.example.gov.cn/a.html", settings=CleanerSettings())
+    assert isinstance(article, Article)
+    assert article.title == "市政协召开专题协商会"
+    assert article.published_at == "2023-12-01T14:43:00+08:00"
+    assert (article.source, article.authors, article.editor) == ("某某日报", ("李明",), "王红")
+    assert article.text == f"{PARAGRAPH}\n{PARAGRAPH}"

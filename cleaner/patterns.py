@@ -104,7 +104,8 @@ NAME_LIKE_RE = re.compile(
 VALUE_END_RE = re.compile(r"[\[【(（|｜]|(?:作者|记者|编辑|责任编辑|来源)[:：]")
 # a name that is an organisation (a paper, a site, an agency, an office), not a person or an account
 ORGANISATION_RE = re.compile(
-    r"(?:报|网|社|台|新闻|周刊|杂志|在线|网络版|频道|中心|委员会|政府|局|厅|办|院|部|协会|学会)$"
+    r"(?:报|网|社|台|新闻|周刊|杂志|在线|网络版|频道|中心|委员会|委|政府|政协|人大|局|厅|办|室|院|部|处|所|站|队|会|组|司|馆|团"
+    r"|校|大学|公司|集团|银行)$"
 )
 # words of the widgets that sit beside a date line: never a source
 WIDGET_WORD_RE = re.compile(

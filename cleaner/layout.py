@@ -19,7 +19,7 @@ from cleaner.metadata import Fields, clean_summary, news_outlet, read_info_line,
 HEAD, META, BODY, TAIL = "head", "meta", "body", "tail"
 PARAGRAPH_SPLIT_RE = re.compile(f"(?<=[{CJK_OR_PUNCT}.|｜])[ \\t\u3000]+(?=[{CJK_OR_PUNCT}|｜])")
 SUBTITLE_RE = re.compile(r"^\s*(?:——|—|--)\s*(.+)$")
-TITLE_MAX, INFO_MAX = 80, 120
+TITLE_MAX, INFO_MAX, CREDIT_MAX = 80, 120, 60
 
 
 @dataclass(slots=True)
@@ -126,7 +126,7 @@ def walk_lines(
             layout.remove("editor line")
             phase = TAIL if phase == BODY else phase
             continue
-        if len(view) <= INFO_MAX and p.CREDIT_LINE_RE.match(view):  # "（本文来源：经济日报 作者：…）"
+        if len(view) <= CREDIT_MAX and p.CREDIT_LINE_RE.match(view):  # "（本文来源：经济日报 作者：…）"
             read_info_line(view, fields)
             layout.remove("credit line")
             phase = TAIL if phase == BODY else phase

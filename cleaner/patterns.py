@@ -63,7 +63,8 @@ KEYWORDS_RE = re.compile(rf"^\s*(?:关键词|关键字|相关热词|标签|热�
 SUMMARY_RE = re.compile(r"^\s*[\[【〔(（]?\s*(?:摘要|内容摘要|导读|核心提示)\s*[\]】〕)）:：]\s*(.+)$")
 EDITOR_LINE_RE = re.compile(r"^\s*[\[【(（]?(?:责任编辑|值班编辑|网络编辑|编辑|责编|选稿|审核|校对|初审|终审)[:：]")
 # a credit line of the article: its source (and author), closing the text
-CREDIT_LINE_RE = re.compile(r"^\s*[（(【\[]?\s*(?:本文|文章|稿件)?(?:来源|来源于)[:：]")
+# (never 记者： — in an interview it names the speaker: "记者：您怎么看？")
+CREDIT_LINE_RE = re.compile(r"^\s*[（(【\[]?\s*(?:本文|文章|稿件)?(?:来源|来源于|作者)[:：][^。？！]*$")
 INFO_LABEL_RE = re.compile(
     rf"(?:来源|信息来源|最新更新|发布时间|发布日期|发表时间|更新时间|时间|日期|作者|浏览次数|点击数|阅读次数|访问量){C}"
 )
@@ -178,7 +179,7 @@ FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "copyright/ICP footer",
         re.compile(
-            r"版权所有|Copyright|\(C\)|©|ICP备|ICP证|备案号|备\d{6,}号|公网安备|网站标识码|(?:主办|承办|协办)(?:单位)?[:：]|许可证(?:号|编号)?[:：]|举报电话|举报邮箱|不得转载|未经.{0,20}授权|All Rights Reserved",
+            r"版权所有|Copyright|\(C\)|©|ICP备|ICP证|备案号|备\d{6,}号|公网安备|网站标识码|(?:主办|承办|协办)(?:单位)?[:：]|许可证(?:号|编号)?[:：]|举报电话|举报邮箱|不得转载|未经.{0,20}授权.{0,10}(?:转载|使用|复制|摘编|刊登|链接|镜像)|All Rights Reserved",
             re.IGNORECASE,
         ),
     ),

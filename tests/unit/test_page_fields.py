@@ -99,3 +99,12 @@ def test_a_page_with_its_info_line_inside_the_headline_block() -> None:
     assert article.published_at == "2023-12-01T14:43:00+08:00"
     assert (article.source, article.authors, article.editor) == ("某某日报", ("李明",), "王红")
     assert article.text == f"{PARAGRAPH}\n{PARAGRAPH}"
+
+
+def test_a_credit_line_closes_the_text_but_an_interviewer_does_not() -> None:
+    interview = ["记者：您怎么看这次协商会议？", f"张委员：{PARAGRAPH}", "记者：下一步有什么打算？", PARAGRAPH]
+    assert walk_lines(interview, interview, title="张委员谈营商环境").body == interview
+    credited = [PARAGRAPH, "（本文来源：经济日报 作者：李明）", "相关阅读：某某新闻"]
+    layout = walk_lines(credited, credited, title="张委员谈营商环境")
+    assert layout.body == [PARAGRAPH]
+    assert (layout.fields.source, layout.fields.authors) == ("经济日报", ["李明"])

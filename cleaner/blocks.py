@@ -60,6 +60,7 @@ class Block:
     """What the walk measured for one element."""
 
     node: etree._Element
+    tag: str  # "" for a comment or a processing instruction
     parent: Block | None
     depth: int
     start: int  # page CJK characters before this element
@@ -76,10 +77,7 @@ class Block:
     in_link: bool = False
     hidden: bool = False
     index: int = -1  # position in ``PageBlocks.blocks``
-
-    @property
-    def tag(self) -> str:
-        return self.node.tag if isinstance(self.node.tag, str) else ""
+    weight: float | None = None  # class/id weight, computed once when asked (cleaner.body)
 
     @property
     def link_density(self) -> float:
@@ -128,7 +126,10 @@ class PageBlocks:
 
 
 def _count(text: str) -> tuple[int, int]:
-    return len(CJK_RE.findall(text)), len(PUNCT_RE.findall(text))
+    if text.isspace():
+        return 0, 0
+    cjk = len(CJK_RE.findall(text))
+    return (cjk, len(PUNCT_RE.findall(text))) if cjk else (0, 0)
 
 
 def is_hidden(node: etree._Element) -> bool:
@@ -156,11 +157,11 @@ def measure(root: etree._Element, *, min_paragraph_cjk: int) -> PageBlocks:
             parent = stack[-1] if stack else None
             if tag is None or tag in sel.SKIP_TAGS or is_hidden(node):
                 walker.skip_subtree()
-                block = Block(node, parent, len(stack), offset, len(chunks), hidden=True)
+                block = Block(node, tag or "", parent, len(stack), offset, len(chunks), hidden=True)
                 stack.append(block)
                 continue
             in_link = tag == "a" or (parent is not None and parent.in_link)
-            block = Block(node, parent, len(stack), offset, len(chunks), in_link=in_link)
+            block = Block(node, tag, parent, len(stack), offset, len(chunks), in_link=in_link)
             if tag in sel.BLOCK_TAGS:
                 chunks.append("\n")
             if node.text:

@@ -72,6 +72,12 @@ class BodyChoice:
 
 def class_weight(block: Block) -> float:
     """Readability's class/id weight: +25 for article words, −25 for furniture words, per attribute."""
+    if block.weight is None:
+        block.weight = _class_weight(block)
+    return block.weight
+
+
+def _class_weight(block: Block) -> float:
     weight = 0.0
     for attribute in ("class", "id"):
         value = block.node.get(attribute)

@@ -259,7 +259,7 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
     if body is not None:
         after = page.lines(body.blocks[-1].last, len(page.chunks))[:TAIL_ZONE_LINES]
         read_lines(simplified(after), rest, "page:after", bare_date=False)
-    if stamp := p.SCRIPT_TIMESTAMP_RE.search(html):
+    if (at := html.find("var ct")) >= 0 and (stamp := p.SCRIPT_TIMESTAMP_RE.match(html, at)):
         rest.offer("published_at", timestamp_date(stamp.group(1)), "script:timestamp")
     if anchor is not None:  # no date in the usual places: the first short line with one after the headline
         later = page.lines(anchor, len(page.chunks))[1:FIRST_DATE_LINES]

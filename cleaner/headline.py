@@ -62,6 +62,8 @@ def _heading_blocks(page: PageBlocks) -> list[tuple[Block, float]]:
         node = block.node
         weight = HEADING_WEIGHT.get(block.tag)
         if weight is None:
+            if not 4 <= block.cjk <= MAX_TITLE:
+                continue
             classes = f"{node.get('class', '')} {node.get('id', '')}"
             if TITLE_CLASS_RE.search(classes):
                 weight = 2.0

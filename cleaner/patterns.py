@@ -124,7 +124,7 @@ MONTH_NAME_DATE_RE = re.compile(
     r"(十[一二]月|[一二三四五六七八九十]月)\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*((?:19|20)\d{2})"
 )
 # a publication time kept in a page script: WeChat articles' ``var ct = "1581517074"``
-SCRIPT_TIMESTAMP_RE = re.compile(r"""\bvar\s+ct\s*=\s*["'](\d{10})["']""")
+SCRIPT_TIMESTAMP_RE = re.compile(r"""var ct\s*=\s*["'](\d{10})["']""")
 DATE_LABEL_RE = re.compile(rf"(?:发布时间|发布日期|发表时间|发文日期|成文日期|时间|日期){C}\s*")
 
 # --- furniture: (kind, pattern), checked in order --------------------------

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from cleaner.blocks import Block, PageBlocks
 from cleaner.charclass import count_cjk
+from cleaner.layout import furniture_kind
 from cleaner.patterns import DATE_RE, INFO_LABEL_RE
 from cleaner.settings import CleanerSettings
 
@@ -106,6 +107,8 @@ def title_evidence(page: PageBlocks, meta: dict[str, str], page_title: str) -> T
             score -= 4.0
         if NAVIGATION_RE.search(text):  # a breadcrumb: 首页 > 新闻动态
             score -= 4.0
+        if furniture_kind(text):  # a box's heading: 相关报道, 热点推荐, 更多
+            score -= 6.0
         headings.append(TitleCandidate(text, f"html:{block.tag}", score, block))
     stated: list[TitleCandidate] = []
     for name in META_TITLES:

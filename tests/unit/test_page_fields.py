@@ -108,3 +108,14 @@ def test_a_credit_line_closes_the_text_but_an_interviewer_does_not() -> None:
     layout = walk_lines(credited, credited, title="张委员谈营商环境")
     assert layout.body == [PARAGRAPH]
     assert (layout.fields.source, layout.fields.authors) == ("经济日报", ["李明"])
+
+
+def test_a_related_links_heading_is_not_the_title() -> None:
+    related = "".join(f"<li><a href='/n{i}.html'>政协委员视察第{i}批重点项目建设</a></li>" for i in range(8))
+    page = (
+        "<html><head><meta charset='utf-8'><title>某某市政协</title></head><body>"
+        f"<div class='a'><h3>市政协召开专题协商会</h3><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></div>"
+        f"<div class='b'><h2>相关报道</h2><ul>{related}</ul></div></body></html>"
+    ).encode()
+    article = clean_page(page, url="http://www.example.gov.cn/a.html", settings=CleanerSettings())
+    assert isinstance(article, Article) and article.title == "市政协召开专题协商会"

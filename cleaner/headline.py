@@ -23,6 +23,8 @@ from cleaner.settings import CleanerSettings
 
 # "标题_频道_网站", "标题 - 网站", "标题-纪检" (a bare hyphen only between CJK: "COVID-19" stays whole)
 TITLE_SPLIT_RE = re.compile(r"\s*(?:_|\||｜| - | – | — |－|--|(?<=[\u4e00-\u9fff])-(?=[\u4e00-\u9fff]))\s*")
+# a site name glued to the end of a <title> with a bare hyphen: "…一块顶十块GPU-EDN 电子技术设计"
+SUFFIX_RE = re.compile(r"-(?=[^-]+$)")
 NAVIGATION_RE = re.compile(r"首页|[>＞»]|当前位置|您的位置")
 TITLE_CLASS_RE = re.compile(r"title|biaoti|headline|\bbt\b|^h1$", re.IGNORECASE)
 META_TITLES = ("articletitle", "og:title", "twitter:title", "headline", "title")
@@ -119,7 +121,25 @@ def title_evidence(page: PageBlocks, meta: dict[str, str], page_title: str) -> T
     longest = max(segments, key=len, default="")
     if count_cjk(longest) >= 4:
         stated.append(TitleCandidate(longest, "html:title", 2.0 if len(segments) > 1 else 1.5))
+        # the <title>'s article segment shown on the page in an unmarked block is a heading too
+        headed = {id(c.block) for c in headings}
+        for form in dict.fromkeys((longest, *SUFFIX_RE.split(longest, maxsplit=1)[:1])):
+            block = _block_showing(page, form)
+            if block is not None and id(block) not in headed and count_cjk(form) >= 4:
+                headings.append(TitleCandidate(form, f"html:{block.tag}=title", 5.0, block))
     return TitleEvidence(tuple(headings), tuple(stated))
+
+
+def _block_showing(page: PageBlocks, text: str) -> Block | None:
+    """The innermost block whose whole text is ``text`` (the first, in page order)."""
+    key, cjk = squash(text), count_cjk(text)
+    found = None
+    for block in page.blocks:
+        if block.cjk == cjk and not block.in_link and squash(" ".join(page.lines_of(block))) == key:
+            found = block  # keep descending: a later match inside it is more precise
+        elif found is not None and not found.contains(block):
+            break
+    return found
 
 
 def _near_body(block: Block, body: tuple[Block, ...], settings: CleanerSettings) -> float:

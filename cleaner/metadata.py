@@ -152,6 +152,10 @@ def read_head_zone(lines: list[str], fields: Fields, *, title: str | None = None
         read_info_line(line, fields, origin=origin)
         if date_at is None and (p.DATE_RE.search(line) or p.DATE_LABEL_RE.search(line)):
             date_at = i
+    for line in joined:  # "石佳/中国青年报": a name and its paper under the headline
+        if (pair := p.NAME_SLASH_OUTLET_RE.match(line)) and news_outlet(pair.group(2)):
+            fields.add_authors([pair.group(1)], f"{origin}:byline")
+            fields.offer("source", pair.group(2), f"{origin}:byline")
     if date_at is not None:
         for value, role in _beside_date(joined, date_at, title):
             if p.INFO_LABEL_RE.search(value) or p.WIDGET_WORD_RE.search(value) or len(value) > UNLABELLED_SOURCE_MAX:
@@ -177,6 +181,8 @@ def _beside_date(joined: list[str], at: int, title: str | None) -> list[tuple[st
     after = p.VALUE_END_RE.split(line[match.end() :], maxsplit=1)[0].split()
     before = p.INFO_LABEL_RE.split(line[: match.start()])[-1].split()
     found = [(after[0] if after else "", "source"), (before[-1] if before else "", "source")]
+    if glued := p.NAME_AFTER_NOTE_RE.search(line, match.end()):  # "环球时报[微博]单仁平我要评论(0)"
+        found.append((glued.group(1), "account"))
     for j, role in ((at + 1, "source"), (at - 1, "account")):
         neighbour = p.VALUE_END_RE.split(joined[j], maxsplit=1)[0].strip() if 0 <= j < len(joined) else ""
         if neighbour and not (title and neighbour in title) and len(neighbour.split()) == 1:

@@ -108,6 +108,10 @@ ORGANISATION_RE = re.compile(
     r"(?:报|网|社|台|新闻|周刊|杂志|在线|网络版|频道|中心|委员会|委|政府|政协|人大|局|厅|办|室|院|部|处|所|站|队|会|组|司|馆|团"
     r"|校|大学|公司|集团|银行)$"
 )
+# under a headline: "石佳/中国青年报" (a name, then the paper it wrote for)
+NAME_SLASH_OUTLET_RE = re.compile(r"^\s*([\u4e00-\u9fff]{2,4})\s*[/／]\s*([\u4e00-\u9fff·《》]{2,12})\s*$")
+# beside a date, after the source and its bracketed note: the name that wrote it ("[微博]单仁平我要评论(0)")
+NAME_AFTER_NOTE_RE = re.compile(r"[\]】]\s*([\u4e00-\u9fff]{2,4}?)(?=我要评论|\s|$)")
 # words of the widgets that sit beside a date line: never a source
 WIDGET_WORD_RE = re.compile(
     r"分享|字号|字体|收藏|关注|举报|评论|阅读|浏览|点击|打印|微博|微信|APP|扫一扫|二维码|\d+\s*次|更新|时间|日期|查看|行情|Facebook|Twitter|LINE|Telegram|WhatsApp|Plurk",

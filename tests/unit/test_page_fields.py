@@ -119,3 +119,10 @@ def test_a_related_links_heading_is_not_the_title() -> None:
     ).encode()
     article = clean_page(page, url="http://www.example.gov.cn/a.html", settings=CleanerSettings())
     assert isinstance(article, Article) and article.title == "市政协召开专题协商会"
+
+
+def test_bylines_glued_to_the_source_or_slashed_under_the_headline() -> None:
+    slashed = zone("石佳/中国青年报", "2019-09-24 09:10", "字号")
+    assert (slashed.authors, slashed.source) == (["石佳"], "中国青年报")
+    glued = zone("2012年07月07日09:47环球时报[微博]单仁平我要评论(0)")
+    assert (glued.authors, glued.source) == (["单仁平"], "环球时报")

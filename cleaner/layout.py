@@ -44,7 +44,7 @@ def is_spam(view: str) -> bool:
 def furniture_kind(view: str) -> str | None:
     if view.count("\ufffd") * 2 >= len(view.strip()):
         return "undecodable"  # characters already lost in the stored bytes
-    running_text = len(view) >= p.SENTENCES_LEN and len(p.SENTENCE_END_RE.findall(view)) >= p.SENTENCES_MIN
+    running_text = len(view) >= p.SENTENCES_LEN and len(p.SENTENCE_MARK_RE.findall(view)) >= p.SENTENCES_MIN
     if running_text:
         return None
     short = len(view) <= p.WIDGET_MAX and not view.rstrip().endswith(("。", "！", "？"))  # widgets are no sentences

@@ -205,7 +205,7 @@ WIDGET_KINDS = frozenset(
 WIDGET_MAX = 40
 # a line of running text (this long, this many sentence ends) is never a footer: a statute on one line
 SENTENCES_MIN, SENTENCES_LEN = 3, 150
-SENTENCE_END_RE = re.compile("[。！？]")
+SENTENCE_MARK_RE = re.compile("[。！？]")
 # kinds that, once the body has started, mean the article is over
 END_KINDS = frozenset(
     {

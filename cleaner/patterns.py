@@ -93,9 +93,15 @@ NAME_RE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
 LABEL_ONLY_RE = re.compile(r"^\s*(?:来源|信息来源|文章来源|作者|记者|责任编辑|编辑|责编)\s*[:：|｜]?\s*$")
 # a label glued to its value without a colon, at the start of a short line ("来源CSDN", "作者魏星")
 BARE_LABEL_RE = re.compile(r"^\s*(来源|作者)(?=[^\s:：])")
+# where a self-media post says it was published from ("发布于北京经济日报官方账号")
+PROVINCES = (
+    "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南"
+    "|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门"
+)
 # what is glued to a source name: brackets with a place or a note, "原创", "发布于…", "官方账号", a label
 SOURCE_NOISE_RE = re.compile(
-    r"[\[【（(][^\]】）)]{0,8}[\]】）)]|^\s*原创\s*|发布于.*$|官方账号.*$|\s来自.*$|^(?:本文)?(?:来源于|来源)\s*[:：]?"
+    r"[\[【（(][^\]】）)]{0,8}[\]】）)]|^\s*原创\s*|官方账号.*$|\s来自.*$|^(?:本文)?(?:来源于|来源)\s*[:：]?"
+    rf"|^\s*发布于[:：]?\s*(?:{PROVINCES})[省市]?|发布于.*$"
 )
 # a name-like value: CJK, Latin letters, digits, dots and a few joiners, no sentence punctuation
 NAME_LIKE_RE = re.compile(

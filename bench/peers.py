@@ -24,48 +24,11 @@ import charset_normalizer
 from lxml import etree, html
 
 from bench.common import Page
-from cleaner import Article, CleanerSettings, Rejection, clean_page
+from cleaner import Article, CleanerSettings, Rejection, clean_page, selectors
 from cleaner.pipeline import Timings
 
-# elements after which readability's summary text starts a new line
-BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tbody",
-        "td",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-    }
-)
+# elements after which readability's summary text starts a new line: the cleaner's own block list
+BLOCK_TAGS = selectors.BLOCK_TAGS
 
 
 # ----------------------------------------------------------------------------- the calls

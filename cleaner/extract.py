@@ -30,7 +30,7 @@ from cleaner import selectors as sel
 from cleaner.blocks import Block, PageBlocks, measure
 from cleaner.body import BodyChoice, choose_body
 from cleaner.charclass import count_cjk
-from cleaner.headline import choose_title, title_evidence
+from cleaner.headline import TitleEvidence, choose_title, title_evidence
 from cleaner.hints import PageHints
 from cleaner.layout import is_info_line
 from cleaner.metadata import Fields, find_date, read_head_zone, read_info_line, timestamp_date
@@ -40,9 +40,6 @@ from cleaner.settings import CleanerSettings
 
 MIN_BODY_CJK = 60
 XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
-HEAD_ZONE_LINES = 12  # info lines sit within this many lines under the headline
-TAIL_ZONE_LINES = 30  # editor and source lines within this many lines after the body
-FIRST_DATE_LINES = 80  # how far after the headline a bare date is still the article's
 PARAGRAPH_RE = re.compile("[。！？]")
 
 
@@ -123,7 +120,7 @@ def headline_chunk(page: PageBlocks, headline: Block | None, title: str | None) 
     return None
 
 
-def head_zone(page: PageBlocks, anchor: int | None, title: str | None, body: BodyChoice | None) -> list[str]:
+def head_zone(page: PageBlocks, anchor: int | None, title: str | None, body: BodyChoice | None, size: int) -> list[str]:
     """The lines right under the headline (those inside its block too), up to the first paragraph of text."""
     if anchor is not None:
         lines = page.lines(anchor, len(page.chunks))
@@ -134,7 +131,7 @@ def head_zone(page: PageBlocks, anchor: int | None, title: str | None, body: Bod
     else:
         return []
     zone = []
-    for line in lines[:HEAD_ZONE_LINES]:
+    for line in lines[:size]:
         if len(line) > 120 or (len(line) > 40 and PARAGRAPH_RE.search(line)):
             break
         zone.append(line)
@@ -221,7 +218,27 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
     page_title = " ".join((root.findtext(".//title") or "").split())
     head = Fields()
     named, site_headline = named_blocks(root, page, hints, head)
-    evidence = title_evidence(page, meta, page_title)
+    body, headline = choose_body_and_title(
+        page, named, site_headline, title_evidence(page, meta, page_title), head, settings
+    )
+    if body is not None:
+        lines, source = list(body.lines), body.source
+    else:
+        lines, source = fallback_lines(root, page, url, settings)
+    rest = read_fields(html, page, meta, page_title, headline, body, head, settings)
+    return Extracted(title=head.title, lines=tuple(lines), body_source=source, stated=head, rest=rest)
+
+
+def choose_body_and_title(
+    page: PageBlocks,
+    named: list[tuple[Block, str]],
+    site_headline: Block | None,
+    evidence: TitleEvidence,
+    head: Fields,
+    settings: CleanerSettings,
+) -> tuple[BodyChoice | None, Block | None]:
+    """The body, chosen with a first guess at the headline; then the headline, with the body's place known.
+    Both choices, their runners-up and the title go into ``head``."""
     first_guess, _ = choose_title(evidence, (), settings)
     headline = site_headline or (first_guess.block if first_guess else None)
     body = choose_body(page, named, headline, settings)
@@ -229,25 +246,45 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
     if site_headline is None and title is not None:
         head.offer("title", title.text, title.origin)
         headline = title.block
-    sources = head.sources
     if title is not None and runner is not None:
-        sources["title_runner_up"] = f"{runner.origin} {runner.text[:40]}"
+        head.sources["title_runner_up"] = f"{runner.origin} {runner.text[:40]}"
     if body is not None:
-        lines, source = list(body.lines), body.source
-        sources["body_choice"] = body.winner.describe()
+        head.sources["body_choice"] = body.winner.describe()
         if body.runner_up is not None:
-            sources["body_runner_up"] = body.runner_up.describe()
-    else:
-        lines, source = [], ""
-        if settings.use_trafilatura:
-            lines, source = trafilatura_lines(root, url), "trafilatura"
-        if count_cjk("".join(lines)) < MIN_BODY_CJK:
-            lines, source = page.lines(0, len(page.chunks)), "body"
-            if not lines:
-                raise Reject(Reason.NO_BODY, "the page body holds no text")
+            head.sources["body_runner_up"] = body.runner_up.describe()
+    return body, headline
+
+
+def fallback_lines(
+    root: lxml.html.HtmlElement, page: PageBlocks, url: str | None, settings: CleanerSettings
+) -> tuple[list[str], str]:
+    """No block reaches the body floor: trafilatura's text, else the whole page for quality to judge."""
+    if settings.use_trafilatura:
+        lines = trafilatura_lines(root, url)
+        if count_cjk("".join(lines)) >= MIN_BODY_CJK:
+            return lines, "trafilatura"
+    lines = page.lines(0, len(page.chunks))
+    if not lines:
+        raise Reject(Reason.NO_BODY, "the page body holds no text")
+    return lines, "body"
+
+
+def read_fields(
+    html: str,
+    page: PageBlocks,
+    meta: dict[str, str],
+    page_title: str,
+    headline: Block | None,
+    body: BodyChoice | None,
+    head: Fields,
+    settings: CleanerSettings,
+) -> Fields:
+    """Read the page's fields once: the lines under the headline and ``<meta>`` into ``head``; returns
+    what only fills gaps (the lines after the body, a script's timestamp, a meta author, the first date)."""
     title_view = simplified([head.title])[0] if head.title else None
     anchor = headline_chunk(page, headline, head.title)
-    read_head_zone(simplified(head_zone(page, anchor, head.title, body)), head, title=title_view)
+    zone = head_zone(page, anchor, head.title, body, settings.head_zone_lines)
+    read_head_zone(simplified(zone), head, title=title_view)
     stated = read_meta(meta)
     rest = Fields()
     if stated.authors and not any(name in page_title for name in stated.authors):
@@ -257,20 +294,14 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
     stated.sources.pop("authors", None)
     head.absorb(stated)
     if body is not None:
-        after = page.lines(body.blocks[-1].last, len(page.chunks))[:TAIL_ZONE_LINES]
+        after = page.lines(body.blocks[-1].last, len(page.chunks))[: settings.tail_zone_lines]
         read_lines(simplified(after), rest, "page:after", bare_date=False)
     if (at := html.find("var ct")) >= 0 and (stamp := p.SCRIPT_TIMESTAMP_RE.match(html, at)):
         rest.offer("published_at", timestamp_date(stamp.group(1)), "script:timestamp")
     if anchor is not None:  # no date in the usual places: the first short line with one after the headline
-        later = page.lines(anchor, len(page.chunks))[1:FIRST_DATE_LINES]
+        later = page.lines(anchor, len(page.chunks))[1 : settings.first_date_lines]
         read_lines(simplified([line for line in later if len(line) <= 60]), rest, "page:first_date", bare_date=True)
-    return Extracted(
-        title=head.title,
-        lines=tuple(lines),
-        body_source=source,
-        stated=head,
-        rest=rest,
-    )
+    return rest
 
 
 def simplified(lines: list[str]) -> list[str]:

@@ -62,6 +62,13 @@ class CleanerSettings:
     max_sibling_link_density: float = 0.25
     #: inside the body, a sub-block with more of its text in links than this is a link list, left out
     max_inner_link_density: float = 0.5
+    # --- reading the fields (cleaner/extract.py) ---
+    #: info lines are looked for within this many lines under the headline ...
+    head_zone_lines: int = 12
+    #: ... editor and source lines within this many after the body ...
+    tail_zone_lines: int = 30
+    #: ... and a bare date, when nothing else gave one, within this many after the headline
+    first_date_lines: int = 80
 
     def __post_init__(self) -> None:
         if self.target_script not in TARGET_SCRIPTS:

@@ -3,6 +3,12 @@
 bytes ─ decode ─ extract ─┐
                 text ─────┴─ repair ─ normalise ─ layout (furniture, metadata) ─ quality ─ identity
 
+One page travels as one draft: ``extract`` parses and walks the page once and hands on the
+chosen lines with the fields the page states (and their sources); ``repair_and_normalise``
+turns those lines into the target script and, once, into the simplified view the patterns
+match; ``layout`` reads the body's own lines into the same fields; ``build_article`` puts
+every field into the target script once.
+
 A stage returns its result or raises :class:`~cleaner.reasons.Reject`; this
 module is the one place that turns a rejection into a :class:`Rejection`.
 Anything unforeseen becomes ``extract.internal_error`` with the exception in

@@ -47,7 +47,9 @@ HOPELESS_RE = re.compile("锟斤拷|烫烫烫|屯屯屯")  # U+FFFD or uninitial
 HOPELESS_RUNS = 3
 SNIFF = 4096
 PLAUSIBLE = -10.0  # nats per CJK character: real text scores about -7, mojibake below -11
-SAMPLE = 3000
+SAMPLE = 3000  # CJK characters scored per reading ...
+SAMPLE_SCAN = 60_000  # ... taken from this far into the page
+CJK_RUN_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff，。、；：？！“”（）《》]+")
 # label → codecs to try, strictest first
 CODEC_FAMILIES: dict[str, tuple[str, ...]] = {
     "gb18030": ("gb18030",),
@@ -111,7 +113,8 @@ def _strict(body: bytes, codec: str) -> str | None:
 
 
 def _plausibility(text: str) -> float:
-    sample = text[:SAMPLE]
+    """Nats per character of the reading's Chinese text (its CJK runs, not the markup around them)."""
+    sample = " ".join(CJK_RUN_RE.findall(text, 0, SAMPLE_SCAN))[:SAMPLE]
     model = load_char_model()
     return max(model.score(sample), model.score(convert_script(sample, "zh-Hans")))
 

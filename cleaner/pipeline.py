@@ -63,7 +63,8 @@ class TextDraft:
 def repair_and_normalise(text: str, settings: CleanerSettings, timings: Timings | None = None) -> TextDraft:
     repairs: Counter[str] = Counter()
     with timed(timings, "repair"):
-        repaired = [repair_line(line, margin=settings.repair_margin, repairs=repairs) for line in text.splitlines()]
+        # split on line breaks only: str.splitlines also splits on U+0085 and U+001C-001E, bytes of Latin-1 mojibake
+        repaired = [repair_line(line.rstrip("\r"), settings, repairs) for line in text.split("\n")]
     with timed(timings, "normalise"):
         original = [normalise_spacing(fullwidth_punctuation(line)) for line in repaired]
         joined = "\n".join(original)
@@ -155,9 +156,7 @@ def _clean_lines(
     draft = repair_and_normalise(text, settings, timings)
     title = None
     if extracted is not None and extracted.title:
-        title = convert_script(
-            repair_line(extracted.title, margin=settings.repair_margin, repairs=Counter()), "zh-Hans"
-        )
+        title = convert_script(repair_line(extracted.title, settings, Counter()), "zh-Hans")
         title = normalise_spacing(fullwidth_punctuation(title))
     with timed(timings, "layout"):
         fields = extracted.initial_fields(title) if extracted is not None else None

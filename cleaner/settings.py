@@ -33,6 +33,8 @@ class CleanerSettings:
     max_spam_ratio: float = 0.3
     #: a repair candidate must beat the original by this many nats per character
     repair_margin: float = 1.5
+    #: a text span is tried for mojibake when this share of its CJK characters is rare
+    repair_rare_share: float = 0.25
     #: keep ``text_original`` when script conversion changed the text
     keep_original: bool = True
     #: fall back to trafilatura when no CMS container hint matches
@@ -41,7 +43,13 @@ class CleanerSettings:
     def __post_init__(self) -> None:
         if self.target_script not in TARGET_SCRIPTS:
             raise ValueError(f"target_script must be one of {', '.join(TARGET_SCRIPTS)}, not {self.target_script!r}")
-        for name in ("min_cjk_ratio", "max_replacement_ratio", "max_mojibake_ratio", "max_spam_ratio"):
+        for name in (
+            "min_cjk_ratio",
+            "max_replacement_ratio",
+            "max_mojibake_ratio",
+            "max_spam_ratio",
+            "repair_rare_share",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {value!r}")

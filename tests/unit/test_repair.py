@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from cleaner import CleanerSettings
 from cleaner.charlm import load_char_model
 from cleaner.mojibake import redecode_gbk_runs
 from cleaner.pinyin import strip_pinyin
@@ -26,13 +27,13 @@ CLEAN_LINES = [
 @pytest.mark.parametrize("line", CLEAN_LINES)
 def test_clean_text_comes_back_unchanged(line: str) -> None:
     repairs: Counter[str] = Counter()
-    assert repair_line(line, margin=1.5, repairs=repairs) == line
+    assert repair_line(line, CleanerSettings(), repairs) == line
     assert not repairs
 
 
 def _margin_repair(text: str) -> tuple[str, Counter[str]]:
     repairs: Counter[str] = Counter()
-    return repair_line(text, margin=1.5, repairs=repairs), repairs
+    return repair_line(text, CleanerSettings(), repairs), repairs
 
 
 SENTENCE = "疫情面前，来到您家，打扰了。记者从市政府获悉，各项工作有序推进。"

@@ -21,12 +21,12 @@ from cleaner import __version__
 from cleaner.decode import decode_body
 from cleaner.decode import header as header_value
 from cleaner.extract import Extracted, extract_html
+from cleaner.furniture import drop_furniture
 from cleaner.hints import PageHints
 from cleaner.identity import article_id, content_hash, simhash
-from cleaner.layout import Layout, furniture_kind, is_spam, split_paragraphs, walk_lines
+from cleaner.layout import Layout, walk_lines
 from cleaner.multipart import is_multipart, unpack_parts
 from cleaner.normalise import fullwidth_punctuation, normalise_spacing
-from cleaner.patterns import EDITOR_LINE_RE, KEYWORDS_RE
 from cleaner.quality import assess
 from cleaner.reasons import Reason, Reject
 from cleaner.records import Article, EncodingInfo, Quality, Rejection
@@ -238,14 +238,10 @@ def clean_page(
 
 
 def repair_text(text: str, *, settings: CleanerSettings) -> str:
-    """Repair, normalise and drop furniture lines of a body-text fragment (no metadata)."""
+    """Repair, normalise and drop furniture lines of a body-text fragment (no metadata).
+
+    A fragment's lines are its paragraphs: spaces between CJK text stay (a byline
+    ``（记者 石河芳 通讯员 赵敬）``), unlike a flattened page's.
+    """
     draft = repair_and_normalise(text, settings)
-    kept: list[str] = []
-    for line, view in zip(draft.lines, draft.views, strict=True):
-        view = view.strip()
-        if not view or is_spam(view) or KEYWORDS_RE.match(view) or EDITOR_LINE_RE.match(view):
-            continue
-        if furniture_kind(view):
-            continue
-        kept.extend(split_paragraphs(line))
-    return "\n".join(kept)
+    return "\n".join(drop_furniture(list(draft.lines), list(draft.views)))

@@ -30,11 +30,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 
 from ftfy import TextFixerConfig, fix_encoding
 
-from cleaner.charlm import CharModel
+from cleaner.charlm import CharModel, load_char_model
 
 # --- 1. UTF-8 read as Latin-1 / cp1252 --------------------------------------------
 # bytes 0x80-0xBF as Latin-1 or cp1252 show them (the sloppy variant keeps 0x81, 0x8D, ...)
@@ -403,8 +404,118 @@ def _decode_run(raw: list[bytes | None], after: bytes, model: CharModel) -> str 
     return points[-1][1]
 
 
-def redecode_gbk_runs(line: str, model: CharModel) -> tuple[str, int]:
-    """Repair every ``?!`` run that re-decodes into better text; return (line, count)."""
+# A pair the misaligned decoder read in GBK's user-defined area vanished without a trace: in
+# step again, the character before it and the one after it were read as one (p, q) that
+# really is (p, x)(y, q), x the trail byte and y the lead byte the vanished pair took.
+USER_AREA_TRAILS = (*range(0xAA, 0xB0), *range(0xF8, 0xFF))  # x; any lead y from 0xA1 up
+USER_AREA_LOW_TRAILS = tuple(range(0xA1, 0xA8))  # x; a lead y below 0xA1
+HIGH_LEADS = tuple(range(0xA1, 0xFF))
+LOW_LEADS = tuple(range(0x81, 0xA1))
+
+
+@lru_cache(maxsize=65536)
+def _gbk_char(lead: int, trail: int) -> str | None:
+    try:
+        char = bytes((lead, trail)).decode("gbk")
+    except UnicodeDecodeError:
+        return None
+    return char if len(char) == 1 else None
+
+
+@lru_cache(maxsize=4)
+def _chars_with_leads(leads: tuple[int, ...]) -> tuple[str, ...]:
+    """Common GBK characters whose lead byte is in ``leads`` (candidates for a character lost whole)."""
+    model = load_char_model()
+    out = []
+    for lead in leads:
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            char = _gbk_char(lead, trail)
+            if char is not None and model.is_common(char, threshold=-11.0):
+                out.append(char)
+    return tuple(out)
+
+
+def _split_candidates(char: str, model: CharModel, *, trail_lost: bool) -> list[tuple[str, str]]:
+    """(A, B) that ``char`` may really be when a pair vanished inside it (see above)."""
+    encoded = char.encode("gbk", errors="ignore")
+    if len(encoded) != 2:
+        return []
+    lead, trail = encoded
+    out: list[tuple[str, str]] = []
+    for xs, leads in ((USER_AREA_TRAILS, HIGH_LEADS), (USER_AREA_LOW_TRAILS, LOW_LEADS)):
+        for x in xs:
+            first = _gbk_char(lead, x)
+            if first is None:
+                continue
+            if trail_lost:
+                out.extend((first, second) for second in _chars_with_leads(leads))
+                continue
+            for y in leads:
+                second = _gbk_char(y, trail)
+                if second is not None:
+                    out.append((first, second))
+    return out
+
+
+def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tuple[float, str] | None:
+    """The best two characters for ``text[at]`` and how much they gain over it (scored table-wise)."""
+    candidates = _split_candidates(text[at], model, trail_lost=trail_lost)
+    if not candidates:
+        return None
+    prev, nxt = text[at - 1 : at], text[at + 1 : at + 2]
+    current = sum(model.logps(prev + text[at] + nxt)[len(prev) :])
+    firsts = [first for first, _ in candidates]
+    seconds = [second for _, second in candidates]
+    uni, pairs, floor = model.unigram, model.pairs, model.floor
+    scores = list(map(uni.get, firsts, repeat(floor)))
+    for part in (
+        map(pairs.get, map(add, repeat(prev), firsts), repeat(0.0)) if prev else (),
+        map(uni.get, seconds, repeat(floor)),
+        map(pairs.get, map(add, firsts, seconds), repeat(0.0)),
+        map(add, map(pairs.get, map(add, seconds, repeat(nxt)), repeat(0.0)), repeat(uni.get(nxt, floor)))
+        if nxt
+        else (),
+    ):
+        if part:
+            scores = list(map(add, scores, part))
+    best = max(range(len(scores)), key=scores.__getitem__)
+    return scores[best] - current, firsts[best] + seconds[best]
+
+
+def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gain: float, limit: int) -> str:
+    """Split characters of a realigned run that were read across a vanished pair, best gain first.
+
+    ``filled`` holds the positions whose trail byte was chosen for a dropped byte: there the
+    second character may be any. A split must gain more than ``gain`` nats over the character
+    it replaces; after one, only its neighbours are scored again.
+    """
+
+    def score(at: int) -> tuple[float, str] | None:
+        if not ("\u4e00" <= text[at] <= "\u9fff" or text[at] in QUOTES):
+            return None
+        return _best_split(text, at, model, trail_lost=at in filled)
+
+    found = {at: score(at) for at in range(2, len(text))}
+    for _ in range(limit):
+        options = [(best[0], at) for at, best in found.items() if best is not None and best[0] > gain]
+        if not options:
+            break
+        _, at = max(options)
+        pair = found[at][1]  # type: ignore[index]
+        text = text[:at] + pair + text[at + 1 :]
+        filled = {i + 1 if i > at else i for i in filled if i != at}
+        found = {i + 1 if i > at else i: best for i, best in found.items() if i != at}
+        for near in range(max(2, at - 1), min(len(text), at + 3)):
+            found[near] = score(near)
+    return text
+
+
+def redecode_gbk_runs(line: str, model: CharModel, *, pair_gain: float = 4.0, pair_limit: int = 4) -> tuple[str, int]:
+    """Repair every ``?!`` run that re-decodes into better text; return (line, count).
+
+    Vanished pairs inside a run are restored by :func:`restore_vanished_pairs` with
+    ``pair_gain`` and at most ``pair_limit`` per run.
+    """
     if "?" not in line:
         return line, 0
     out: list[str] = []
@@ -420,6 +531,9 @@ def redecode_gbk_runs(line: str, model: CharModel) -> tuple[str, int]:
         # the anchor, a strict decode and 。 before a quote or CJK are the evidence
         if text is None or len(text) < 2 or not (text[1] in QUOTES or model.is_common(text[1])):
             continue
+        dropped = raw[-1] is None or sum(len(b) for b in raw if b is not None) % 2 == 1
+        filled = {len(text) - 1} if dropped else set()
+        text = restore_vanished_pairs(text, filled, model, gain=pair_gain, limit=pair_limit)
         out.append(line[pos : match.start()])
         out.append(text)
         pos = end

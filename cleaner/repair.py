@@ -28,7 +28,9 @@ def repair_line(line: str, settings: CleanerSettings, repairs: Counter[str]) -> 
     line, kinds = invert_codecs(line, model, margin=settings.repair_margin, rare_share=settings.repair_rare_share)
     for kind in kinds:
         repairs[f"mojibake/{kind}"] += 1
-    line, runs = redecode_gbk_runs(line, model)
+    line, runs = redecode_gbk_runs(
+        line, model, pair_gain=settings.repair_lost_pair_gain, pair_limit=settings.repair_lost_pair_limit
+    )
     if runs:
         repairs["mojibake/gbk_misaligned"] += runs
     line, glosses = strip_pinyin(line)

@@ -35,6 +35,10 @@ class CleanerSettings:
     repair_margin: float = 1.5
     #: a text span is tried for mojibake when this share of its CJK characters is rare
     repair_rare_share: float = 0.25
+    #: a character of a misaligned GBK run is split in two (a vanished pair) when that gains this many nats
+    repair_lost_pair_gain: float = 0.0
+    #: at most this many vanished pairs are restored per run
+    repair_lost_pair_limit: int = 4
     #: keep ``text_original`` when script conversion changed the text
     keep_original: bool = True
     #: fall back to trafilatura when no CMS container hint matches

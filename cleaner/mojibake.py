@@ -106,6 +106,11 @@ PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
 LATIN1_LETTERS_RE = re.compile("[\xa0-\xff]")
 SPAN_START_RE = re.compile("(?<=[。！？])")
 FILL_BYTES = tuple(bytes((b,)) for b in range(0x80, 0xFF))
+HOLE_LOGP = -6.0  # what a lost byte's character is worth when a span's gain is reckoned
+MARKED_RE = re.compile("[\ufffd\ue000-\uf8ff]")
+MIN_SPAN_CHARS = 3  # characters, not lost and not private-use, a span needs to be decoded
+MAX_HOLE_SHARE = 0.4  # of a span's characters lost, beyond which it is not tried
+MAX_PAIR_FILLS = 16  # two lost bytes in a row are enumerated (24,000 candidates) this often per span
 LOOKAHEAD = 8  # bytes after a hole that decide which fillers decode
 CONTEXT = 3  # characters after a hole that the model scores
 
@@ -153,16 +158,17 @@ def looks_damaged(text: str, model: CharModel, rare_share: float) -> bool:
     """Cheap gate: lost bytes, private-use characters, Latin-1 letters or many rare characters."""
     if text.isascii():
         return False
-    if HOLE in text or PRIVATE_USE_RE.search(text):
-        return True
     if len(LATIN1_LETTERS_RE.findall(text)) >= 4:
+        return True
+    if HOLE in text or PRIVATE_USE_RE.search(text):
         return True
     return model.cjk_share_rare(text) >= rare_share
 
 
-@lru_cache(maxsize=8)
-def _fillers(codec: str, holes: int) -> tuple[bytes, ...]:
-    """Byte strings ``holes`` long that could have been lost: non-ASCII, and for two, one whole character."""
+@lru_cache(maxsize=16)
+def _fillers(codec: str, holes: int, read_as: str | None) -> tuple[bytes, ...]:
+    """Byte strings ``holes`` long that could have been lost: non-ASCII; for two, one whole
+    character of ``codec`` that ``read_as`` cannot read from its first byte."""
     if holes == 1:
         return FILL_BYTES
     out = []
@@ -172,6 +178,8 @@ def _fillers(codec: str, holes: int) -> tuple[bytes, ...]:
             try:
                 pair.decode(codec)
             except UnicodeDecodeError:
+                continue
+            if read_as is not None and not _unreadable(pair[:1], pair[1:], read_as):
                 continue
             out.append(pair)
     return tuple(out)
@@ -209,7 +217,7 @@ def _fill(
     codec = decoder.encoding  # type: ignore[attr-defined]
     probe = codecs.getincrementaldecoder(codec)()
     best: tuple[float, bytes] | None = None
-    for filler in _fillers(codec, holes):
+    for filler in _fillers(codec, holes, read_as):
         probe.setstate(state)
         try:
             text = probe.decode(filler)
@@ -252,6 +260,9 @@ def decode_with_holes(
     decoder = _new_decoder(codec)
     text = ""
     points: list[tuple[int, str]] = []
+    if raw.count(None) > MAX_HOLE_SHARE * len(raw):
+        return points  # more lost than kept: a page decoded with losses, not one read with the wrong codec
+    pairs_left = MAX_PAIR_FILLS
     i = 0
     while i < len(raw):
         encoded = raw[i]
@@ -263,7 +274,8 @@ def decode_with_holes(
             nxt = i + run
             following = b"".join(_until_hole(raw[nxt:]))[:LOOKAHEAD] if nxt < len(raw) else after
             encoded = _fill(decoder, 1, following if run == 1 else b"", text[-1:], model, read_as)
-            if encoded is None and run >= 2:
+            if encoded is None and run >= 2 and pairs_left:
+                pairs_left -= 1
                 following = following if run == 2 else b""
                 encoded = _fill(decoder, 2, following, text[-1:], model, read_as)
                 width = 2
@@ -313,11 +325,17 @@ def _best_prefix(chunk: str, inverse: CodecInverse, model: CharModel, margin: fl
     if not points:
         return None
     consumed, text = points[-1]
-    original = list(accumulate(model.logps(chunk[:consumed]), initial=0.0))
+    # a lost byte scores as a common character: filling it is no gain, reading the characters
+    # around it right is; a span of lost bytes and private-use characters (icon fonts) alone is none
+    logps = [
+        HOLE_LOGP if char == HOLE else logp for char, logp in zip(chunk, model.logps(chunk[:consumed]), strict=False)
+    ]
+    original = list(accumulate(logps, initial=0.0))
     decoded = list(accumulate(model.logps(text), initial=0.0))
+    readable = list(accumulate((not (c.isascii() or MARKED_RE.match(c)) for c in chunk[:consumed]), initial=0))
     best: tuple[float, int, str] | None = None
     for used, prefix in points:
-        if used < 2 or len(prefix) < 1 or HOLE in prefix:
+        if readable[used] < MIN_SPAN_CHARS or HOLE in prefix:
             continue
         gain = decoded[len(prefix)] - original[used]
         if gain >= margin * used and (best is None or gain > best[0]):

@@ -105,6 +105,8 @@ HOLE = "\ufffd"
 PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
 LATIN1_LETTERS_RE = re.compile("[\xa0-\xff]")
 SPAN_START_RE = re.compile("(?<=[。！？])")
+UTF8_RUN_RE = re.compile(b"(?:[\xe0-\xef][\x80-\xbf]{2}){4}")  # four CJK characters' worth of UTF-8
+MIN_LATIN1_LETTERS = 4
 FILL_BYTES = tuple(bytes((b,)) for b in range(0x80, 0xFF))
 HOLE_LOGP = -6.0  # what a lost byte's character is worth when a span's gain is reckoned
 MARKED_RE = re.compile("[\ufffd\ue000-\uf8ff]")
@@ -138,31 +140,37 @@ def _latin1_char_bytes(char: str) -> bytes | None:
     return _latin1_bytes(char)
 
 
+def _utf8_in_gbk(text: str, model: CharModel, rare_share: float) -> bool:
+    """UTF-8 read as GBK: its GBK bytes hold runs of UTF-8 sequences (clean GBK text does not)."""
+    return bool(UTF8_RUN_RE.search(text.encode("gb18030", errors="ignore")))
+
+
+def _latin1_letters(text: str, model: CharModel, rare_share: float) -> bool:
+    return len(LATIN1_LETTERS_RE.findall(text)) >= MIN_LATIN1_LETTERS
+
+
+def _rare_characters(text: str, model: CharModel, rare_share: float) -> bool:
+    """GBK and Big5 read as each other: many rare characters, or private-use ones (GB18030's user area)."""
+    if len(PRIVATE_USE_RE.findall(text)) >= 2:
+        return True
+    return model.cjk_share_rare(text) >= rare_share
+
+
 @dataclass(frozen=True, slots=True)
 class CodecInverse:
     name: str
     encode: Callable[[str], bytes | None]  # one character back to the bytes it was read from
     decode_as: str
     read_as: str | None  # the wrong codec, where it loses bytes it cannot read
+    smells: Callable[[str, CharModel, float], bool]  # the cheap detector: is this worth a try?
 
 
 INVERSES: tuple[CodecInverse, ...] = (
-    CodecInverse("utf8_as_gbk", _gbk_bytes, "utf-8", "gb18030"),
-    CodecInverse("gbk_as_latin1", _latin1_char_bytes, "gb18030", None),
-    CodecInverse("gbk_as_big5", _big5_bytes, "gb18030", "cp950"),
-    CodecInverse("big5_as_gbk", _gbk_bytes, "cp950", "gbk"),
+    CodecInverse("utf8_as_gbk", _gbk_bytes, "utf-8", "gb18030", _utf8_in_gbk),
+    CodecInverse("gbk_as_latin1", _latin1_char_bytes, "gb18030", None, _latin1_letters),
+    CodecInverse("gbk_as_big5", _big5_bytes, "gb18030", "cp950", _rare_characters),
+    CodecInverse("big5_as_gbk", _gbk_bytes, "cp950", "gbk", _rare_characters),
 )
-
-
-def looks_damaged(text: str, model: CharModel, rare_share: float) -> bool:
-    """Cheap gate: lost bytes, private-use characters, Latin-1 letters or many rare characters."""
-    if text.isascii():
-        return False
-    if len(LATIN1_LETTERS_RE.findall(text)) >= 4:
-        return True
-    if HOLE in text or PRIVATE_USE_RE.search(text):
-        return True
-    return model.cjk_share_rare(text) >= rare_share
 
 
 @lru_cache(maxsize=16)
@@ -345,18 +353,17 @@ def _best_prefix(chunk: str, inverse: CodecInverse, model: CharModel, margin: fl
 
 def invert_codecs(line: str, model: CharModel, *, margin: float, rare_share: float) -> tuple[str, list[str]]:
     """Replace every flagged span by its best codec inverse; return the line and the kinds repaired."""
-    if not looks_damaged(line, model, rare_share):
+    if line.isascii() or not any(inverse.smells(line, model, rare_share) for inverse in INVERSES):
         return line, []
     out: list[str] = []
     kinds: list[str] = []
     for chunk in SPAN_START_RE.split(line):
         if not chunk:
             continue
-        if not looks_damaged(chunk, model, rare_share):
-            out.append(chunk)
-            continue
         best: tuple[float, int, str, str] | None = None
         for inverse in INVERSES:
+            if not inverse.smells(chunk, model, rare_share):
+                continue
             found = _best_prefix(chunk, inverse, model, margin)
             if found is None:
                 continue

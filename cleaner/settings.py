@@ -34,7 +34,7 @@ class CleanerSettings:
     #: a repair candidate must beat the original by this many nats per character
     repair_margin: float = 1.5
     #: a text span is tried for mojibake when this share of its CJK characters is rare
-    repair_rare_share: float = 0.25
+    repair_rare_share: float = 0.15
     #: a character of a misaligned GBK run is split in two (a vanished pair) when that gains this many nats
     repair_lost_pair_gain: float = 0.0
     #: at most this many vanished pairs are restored per run

@@ -1,13 +1,13 @@
 """A character model for scoring repair candidates, loaded from precomputed tables.
 
-``cleaner/data/charlm.bin`` is built once by ``tools/build_char_model.py`` from the
-word list jieba ships (``jieba/dict.txt``, with corpus frequencies), in both
-scripts, plus a prior for punctuation; nothing is downloaded and loading takes a
-few tens of milliseconds. A character scores ``log P(c)`` plus, after a character
-it often follows inside words, the pair's gain over that backoff. It is not a
-language model of running text (word boundaries are missing), but it separates
-real Chinese from mojibake by a wide margin: clean lines score about -7 nats per
-character, GBK/UTF-8 mojibake about -11.
+``cleaner/data/charlm.bin`` is built once by ``tools/build_char_model.py`` from word
+lists with frequencies (jieba's ``dict.txt`` and wordfreq's Chinese list), in both
+scripts, plus priors for punctuation and for the words around numerals; nothing is
+downloaded and loading takes a few tens of milliseconds. A character scores
+``log P(c)`` plus, after a character it often follows inside words, the pair's gain
+over that backoff. It is not a language model of running text (word boundaries are
+missing), but it separates real Chinese from mojibake by a wide margin: clean lines
+score about -7 nats per character, GBK/UTF-8 mojibake about -11.
 
 Scoring is table-driven: ``map`` over the characters and over adjacent pairs, no
 Python loop per character.

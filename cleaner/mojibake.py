@@ -436,6 +436,7 @@ USER_AREA_TRAILS = (*range(0xAA, 0xB0), *range(0xF8, 0xFF))  # x; any lead y fro
 USER_AREA_LOW_TRAILS = tuple(range(0xA1, 0xA8))  # x; a lead y below 0xA1
 HIGH_LEADS = tuple(range(0xA1, 0xFF))
 LOW_LEADS = tuple(range(0x81, 0xA1))
+SPLIT_RARE = -15.0  # log P below which a character is never one of the two a split restores
 
 
 @lru_cache(maxsize=65536)
@@ -460,7 +461,23 @@ def _chars_with_leads(leads: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _split_candidates(char: str, model: CharModel, *, trail_lost: bool) -> list[tuple[str, str]]:
+@lru_cache(maxsize=512)
+def _with_trail(trail: int, leads: tuple[int, ...]) -> tuple[str, ...]:
+    """Characters, not rare, with this trail byte and one of ``leads``."""
+    model = load_char_model()
+    chars = (_gbk_char(lead, trail) for lead in leads)
+    return tuple(char for char in chars if char is not None and model.is_common(char, threshold=SPLIT_RARE))
+
+
+@lru_cache(maxsize=512)
+def _with_lead(lead: int, trails: tuple[int, ...]) -> tuple[str, ...]:
+    """Characters, not rare, with this lead byte and one of ``trails``."""
+    model = load_char_model()
+    chars = (_gbk_char(lead, trail) for trail in trails)
+    return tuple(char for char in chars if char is not None and model.is_common(char, threshold=SPLIT_RARE))
+
+
+def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
     """(A, B) that ``char`` may really be when a pair vanished inside it (see above)."""
     encoded = char.encode("gbk", errors="ignore")
     if len(encoded) != 2:
@@ -468,23 +485,17 @@ def _split_candidates(char: str, model: CharModel, *, trail_lost: bool) -> list[
     lead, trail = encoded
     out: list[tuple[str, str]] = []
     for xs, leads in ((USER_AREA_TRAILS, HIGH_LEADS), (USER_AREA_LOW_TRAILS, LOW_LEADS)):
-        for x in xs:
-            first = _gbk_char(lead, x)
-            if first is None:
-                continue
-            if trail_lost:
-                out.extend((first, second) for second in _chars_with_leads(leads))
-                continue
-            for y in leads:
-                second = _gbk_char(y, trail)
-                if second is not None:
-                    out.append((first, second))
+        firsts = _with_lead(lead, xs)
+        if not firsts:
+            continue
+        seconds = _chars_with_leads(leads) if trail_lost else _with_trail(trail, leads)
+        out.extend((first, second) for first in firsts for second in seconds)
     return out
 
 
 def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tuple[float, str] | None:
     """The best two characters for ``text[at]`` and how much they gain over it (scored table-wise)."""
-    candidates = _split_candidates(text[at], model, trail_lost=trail_lost)
+    candidates = _split_candidates(text[at], trail_lost=trail_lost)
     if not candidates:
         return None
     prev, nxt = text[at - 1 : at], text[at + 1 : at + 2]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from cleaner import CleanerSettings
+from cleaner import CleanerSettings, repair_text
 from cleaner.charlm import load_char_model
 from cleaner.mojibake import redecode_gbk_runs
 from cleaner.pinyin import strip_pinyin
@@ -216,3 +216,16 @@ def test_repair_never_raises_and_keeps_a_line_a_line(line: str) -> None:
     fixed = repair_line(line, CleanerSettings(), repairs)
     assert isinstance(fixed, str)
     assert "\n" not in fixed or "\n" in line
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=DAMAGE_ALPHABET + "\n\r\x85\u2028\xa0\u3000编辑：首页>", max_size=80))
+def test_repair_text_never_raises(text: str) -> None:
+    assert isinstance(repair_text(text, settings=CleanerSettings()), str)
+
+
+def test_a_line_is_split_on_line_breaks_only() -> None:
+    # U+0085 is a byte of Latin-1 mojibake (内 = E5 86 85), not a line break
+    damaged = "馆内丰富的青铜器".encode().decode("latin-1")
+    assert "\x85" in damaged
+    assert repair_text(damaged, settings=CleanerSettings()) == "馆内丰富的青铜器"

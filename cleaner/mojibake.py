@@ -527,7 +527,7 @@ def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gai
     """
 
     def score(at: int) -> tuple[float, str] | None:
-        if not ("\u4e00" <= text[at] <= "\u9fff" or text[at] in QUOTES):
+        if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
             return None
         return _best_split(text, at, model, trail_lost=at in filled)
 

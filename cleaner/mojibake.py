@@ -385,14 +385,17 @@ ANCHOR_RE = re.compile("\\?[!！]")
 QUOTES = "“”‘’「」"
 LOST_LEAD = b"\xa1"  # first byte of 。 (A1A3), cut off by the misalignment
 FULLWIDTH_BANG = b"\xa3\xa1"  # ！ in GBK; width-folded to "!" in many extractions
+MAX_FOLDED = 4  # readings of a folded run tried: its first k ASCII characters as fullwidth forms
 
 
-def _run_bytes(line: str, start: int) -> tuple[list[bytes | None], int] | None:
+def _run_bytes(line: str, start: int, *, folded: int = 0) -> tuple[list[bytes | None], int] | None:
     """The bytes of the run after ``?!`` at ``start`` (None for a dropped byte) and where it ends.
 
     The run ends in step again: after a ``?`` (the decoder dropped a byte it could not
     pair), after an ASCII ``@``-``~`` (the trail byte of a character whose lead the run
-    took) or before any other ASCII character.
+    took) or before any other ASCII character. In width-folded text the first ``folded``
+    ASCII characters of the run are taken for the fullwidth forms they were folded from
+    (GBK ``A3`` + the ASCII byte with its high bit set) and the run goes on.
     """
     raw: list[bytes | None] = [LOST_LEAD + FULLWIDTH_BANG]
     j = start + 2
@@ -402,6 +405,11 @@ def _run_bytes(line: str, start: int) -> tuple[list[bytes | None], int] | None:
             raw.append(None)
             return raw, j + 1
         if char.isascii():
+            if folded and "!" <= char <= "~":
+                folded -= 1
+                raw.append(bytes((0xA3, ord(char) | 0x80)))
+                j += 1
+                continue
             if 0x40 <= ord(char) <= 0x7E:
                 raw.append(char.encode("ascii"))
                 j += 1
@@ -415,6 +423,28 @@ def _run_bytes(line: str, start: int) -> tuple[list[bytes | None], int] | None:
         raw.append(encoded)
         j += 1
     return raw, j
+
+
+def _best_run(line: str, start: int, model: CharModel) -> tuple[list[bytes | None], str, int] | None:
+    """The run at ``start`` decoded; in width-folded text (an ASCII ``?!``) the reading of its
+    ASCII characters (folded fullwidth forms or the byte that realigns) that scores best."""
+    options = range(MAX_FOLDED + 1) if line[start + 1] == "!" else range(1)
+    decoded: list[tuple[list[bytes | None], str, int]] = []
+    for folded in options:
+        found = _run_bytes(line, start, folded=folded)
+        if found is None:
+            continue
+        raw, end = found
+        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model)
+        if text is not None:
+            decoded.append((raw, text, end))
+        ends_on_ascii = line[found[1] - 1].isascii() or (found[1] < len(line) and line[found[1]].isascii())
+        if not ends_on_ascii or line[found[1] - 1] == "?":
+            break  # no ASCII character left in the run to read another way
+    if not decoded:
+        return None
+    reach = max(end for _, _, end in decoded)
+    return max(decoded, key=lambda item: model.total(item[1] + line[item[2] : reach]))
 
 
 def _gbk_context(text: str) -> bytes:
@@ -559,11 +589,10 @@ def redecode_gbk_runs(line: str, model: CharModel, *, pair_gain: float = 4.0, pa
     for match in ANCHOR_RE.finditer(line):
         if match.start() < pos:
             continue
-        found = _run_bytes(line, match.start())
+        found = _best_run(line, match.start(), model)
         if found is None:
             continue
-        raw, end = found
-        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model)
+        raw, text, end = found
         # the anchor, a strict decode and 。 before a quote or CJK are the evidence
         if text is None or len(text) < 2 or not (text[1] in QUOTES or model.is_common(text[1])):
             continue

@@ -229,3 +229,14 @@ def test_a_line_is_split_on_line_breaks_only() -> None:
     damaged = "馆内丰富的青铜器".encode().decode("latin-1")
     assert "\x85" in damaged
     assert repair_text(damaged, settings=CleanerSettings()) == "馆内丰富的青铜器"
+
+
+def _width_folded(text: str) -> str:
+    return "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in text)
+
+
+def test_gbk_run_in_width_folded_text_with_a_dropped_byte_is_restored() -> None:
+    text = "各地积极推进。“十四五”规划实施以来，成效显著。"
+    damaged = _width_folded(_misaligned(text))
+    assert "?!" in damaged and "?显著" in damaged  # the byte before 显 was dropped
+    assert _margin_repair(damaged) == (text, Counter({"mojibake/gbk_misaligned": 1}))

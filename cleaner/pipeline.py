@@ -11,6 +11,7 @@ the detail, so ``clean_page`` never raises on bad input.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,7 @@ from cleaner.script import convert_script, detect_script
 from cleaner.settings import CleanerSettings
 
 Timings = dict[str, float]
+LINE_BREAK_RE = re.compile(r"\r\n|[\r\n]")
 
 
 @contextmanager
@@ -63,8 +65,8 @@ class TextDraft:
 def repair_and_normalise(text: str, settings: CleanerSettings, timings: Timings | None = None) -> TextDraft:
     repairs: Counter[str] = Counter()
     with timed(timings, "repair"):
-        # split on line breaks only: str.splitlines also splits on U+0085 and U+001C-001E, bytes of Latin-1 mojibake
-        repaired = [repair_line(line.rstrip("\r"), settings, repairs) for line in text.split("\n")]
+        # line breaks only: str.splitlines also splits on U+0085 and U+001C-001E, bytes of Latin-1 mojibake
+        repaired = [repair_line(line, settings, repairs) for line in LINE_BREAK_RE.split(text)]
     with timed(timings, "normalise"):
         original = [normalise_spacing(fullwidth_punctuation(line)) for line in repaired]
         joined = "\n".join(original)

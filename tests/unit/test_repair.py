@@ -240,3 +240,7 @@ def test_gbk_run_in_width_folded_text_with_a_dropped_byte_is_restored() -> None:
     damaged = _width_folded(_misaligned(text))
     assert "?!" in damaged and "?显著" in damaged  # the byte before 显 was dropped
     assert _margin_repair(damaged) == (text, Counter({"mojibake/gbk_misaligned": 1}))
+
+
+def test_every_kind_of_line_break_splits_lines() -> None:
+    assert repair_text("第一段。\r\n第二段。\r第三段。\n", settings=CleanerSettings()) == "第一段。\n第二段。\n第三段。"

@@ -44,7 +44,7 @@ MAGIC = b"NLOG"
 SCALE = 100  # values are stored in hundredths of a nat
 BIGRAM_WEIGHT = 0.7
 MIN_GAIN = 0.25  # nats a pair must add over the backoff to be kept
-MIN_COUNT = 20  # ... and the frequency it needs: rarer pairs are mostly names and noise
+MIN_COUNT = 100  # ... and the frequency it needs: rarer pairs are mostly names and noise
 PUNCTUATION_SHARE = {
     "，": 1 / 20,
     "。": 1 / 40,

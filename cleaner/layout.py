@@ -38,7 +38,7 @@ class Layout:
 
 def is_spam(view: str) -> bool:
     hits = set(p.SPAM_RE.findall(view))
-    return len(hits) >= 3 or (len(hits) >= 2 and "_" in view)
+    return len(hits) >= 3 or (len(hits) >= 2 and "_" in view) or bool(p.SEO_KEYWORDS_RE.match(view))
 
 
 def furniture_kind(view: str) -> str | None:

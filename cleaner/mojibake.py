@@ -1,160 +1,587 @@
-"""Byte-level mojibake repair: codec inverses and the GBK-run re-decode.
+"""Byte-level mojibake repair: detect, then invert; lost bytes chosen by the character model.
 
 Order per line (the repair stage applies them in this order):
 
-1. **Codec inverses.** Text that was decoded with the wrong codec is encoded
-   back with that codec and decoded with the right one: UTF-8 read as GBK
-   (``銆傗€滅柅鎯``), UTF-8 or GBK read as Latin-1/cp1252 (``ä¸­`` / ``ÖÐ¹ú``),
-   GBK read as Big5 and Big5 read as GBK. A candidate replaces the line only
-   when the character model scores it better by ``repair_margin`` nats per
-   character, so clean text comes back unchanged (its inverses either fail to
-   encode or score far worse).
-2. **GBK-run re-decode**, anchored on ``?!``/``?！``: a GBK byte stream cut one
+1. **UTF-8 read as Latin-1 / cp1252** (``ä»Šå¤©``, strict and sloppy): ftfy's
+   ``fix_encoding``, configured never to fold width, uncurl quotes or normalise, then
+   a pass over the UTF-8 byte patterns ftfy leaves (a lone ``å¹´`` between digits).
+   Detector: a Latin-1 letter ``à``–``ï`` followed by two UTF-8 continuation bytes.
+2. **Codec inverses** on the spans a cheap detector flags (rare characters, U+FFFD,
+   private-use characters, Latin-1 letters): the span is encoded back with the codec
+   it was wrongly read with and decoded with the right one: UTF-8 read as GBK
+   (``銆傗€滅柅鎯``), GBK read as Latin-1, GBK read as Big5 and Big5 read as GBK.
+   A damaged span starts a line or follows a full stop; it ends where the decode fails
+   or where the character model stops gaining. Each U+FFFD is one lost byte; it is
+   enumerated over the values the surviving bytes allow, and the model chooses over
+   the context. A span is replaced only when it gains ``repair_margin`` nats per
+   character, so clean text comes back unchanged.
+3. **GBK-run re-decode**, anchored on ``?!``/``?！``: a GBK byte stream cut one
    byte into ``。`` (``A1 A3``) decodes, one byte out of step, as ``?`` + ``！``
    + nonsense until an ASCII byte realigns it. Re-encoding the run and
    prepending the lost ``A1`` restores it: ``敲開門?!耙咔槊媲埃`` → ``敲開門。“疫情面前``.
-   When the run ends on a lost byte (``侥?,``) the missing trail byte is chosen
-   by the character model.
+   A ``?`` inside the run is a byte the decoder dropped; its value is chosen by the
+   model (``侥?,`` → ``您,``).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate, repeat
+from operator import add
 
-from cleaner.charlm import CharModel
+from ftfy import TextFixerConfig, fix_encoding
 
-# characters that almost only occur in mojibake of UTF-8 read as GBK or Latin-1
-SMELL_RE = re.compile("[銆鈥锛锟€Ã Â¤¸­¹ú]|â€|ï¼|å|æ|ç|è|é[^\\u0300]")
-HOPELESS_RE = re.compile("(锟斤拷)+|\ufffd{3,}")
-ANCHOR_RE = re.compile("\\?[!！]")
-QUOTES = "“”‘’「」"
-LOST_LEAD = 0xA1  # first byte of 。 (A1A3), cut off by the misalignment
-FULLWIDTH_BANG = b"\xa3\xa1"  # ！ in GBK; width-folded to "!" in many extractions
+from cleaner.charlm import CharModel, load_char_model
+
+# --- 1. UTF-8 read as Latin-1 / cp1252 --------------------------------------------
+# bytes 0x80-0xBF as Latin-1 or cp1252 show them (the sloppy variant keeps 0x81, 0x8D, ...)
+CONT = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+LATIN1_UTF8_RE = re.compile(f"[à-ï][{CONT}]{{2}}")
+LATIN1_RUN_RE = re.compile(f"(?:[à-ï][{CONT}]{{2}}|[Â-ß][{CONT}])+")
+LATIN1_ANY_RE = re.compile(f"[\xa0-\xff{CONT}]")
+UTF8_SHARE = 0.5  # of the Latin-1 characters that must form UTF-8 sequences
+FTFY_CONFIG = TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_encoding=True,
+    restore_byte_a0=True,
+    replace_lossy_sequences=False,
+    decode_inconsistent_utf8=True,
+    fix_c1_controls=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_surrogates=False,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
+CP1252_BYTES = {bytes((b,)).decode("cp1252"): b for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+
+
+def _latin1_bytes(text: str) -> bytes | None:
+    out = bytearray()
+    for char in text:
+        code = ord(char)
+        if code < 0x100:
+            out.append(code)
+        elif char in CP1252_BYTES:
+            out.append(CP1252_BYTES[char])
+        else:
+            return None
+    return bytes(out)
+
+
+def _decode_latin1_run(match: re.Match[str]) -> str:
+    raw = _latin1_bytes(match.group())
+    if raw is None:
+        return match.group()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return match.group()
+
+
+def fix_utf8_as_latin1(line: str) -> str:
+    """Undo UTF-8 read as Latin-1/cp1252; a line without the byte pattern comes back as is."""
+    if not LATIN1_UTF8_RE.search(line):
+        return line
+    # GBK read as Latin-1 also shows these patterns, but most of its letters fit none
+    in_sequences = sum(len(run) for run in LATIN1_RUN_RE.findall(line))
+    if in_sequences < UTF8_SHARE * len(LATIN1_ANY_RE.findall(line)):
+        return line
+    fixed = fix_encoding(line, FTFY_CONFIG)
+    fixed = LATIN1_RUN_RE.sub(_decode_latin1_run, fixed)
+    return fixed if fixed.strip() else line
+
+
+# --- 2. codec inverses over flagged spans ------------------------------------------
+HOLE = "\ufffd"
+PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
+LATIN1_LETTERS_RE = re.compile("[\xa0-\xff]")
+SPAN_START_RE = re.compile("(?<=[。！？])")
+UTF8_RUN_RE = re.compile(b"(?:[\xe0-\xef][\x80-\xbf]{2}){4}")  # four CJK characters' worth of UTF-8
+MIN_LATIN1_LETTERS = 4
+FILL_BYTES = tuple(bytes((b,)) for b in range(0x80, 0xFF))
+HOLE_LOGP = -6.0  # what a lost byte's character is worth when a span's gain is reckoned
+MARKED_RE = re.compile("[\ufffd\ue000-\uf8ff]")
+MIN_SPAN_CHARS = 3  # characters, not lost and not private-use, a span needs to be decoded
+MAX_HOLE_SHARE = 0.4  # of a span's characters lost, beyond which it is not tried
+MAX_PAIR_FILLS = 16  # two lost bytes in a row are enumerated (24,000 candidates) this often per span
+LOOKAHEAD = 8  # bytes after a hole that decide which fillers decode
+CONTEXT = 3  # characters after a hole that the model scores
+
+
+def _gbk_bytes(char: str) -> bytes | None:
+    """A character as a WHATWG GBK decoder read it: ``€`` is 0x80, private use is GB18030's user area."""
+    if char == "€":
+        return b"\x80"
+    try:
+        return char.encode("gbk")
+    except UnicodeEncodeError:
+        return char.encode("gb18030")
+
+
+def _big5_bytes(char: str) -> bytes | None:
+    for codec in ("cp950", "big5hkscs"):
+        try:
+            return char.encode(codec)
+        except UnicodeEncodeError:
+            continue
+    return None
+
+
+def _latin1_char_bytes(char: str) -> bytes | None:
+    return _latin1_bytes(char)
+
+
+def _utf8_in_gbk(text: str, model: CharModel, rare_share: float) -> bool:
+    """UTF-8 read as GBK: its GBK bytes hold runs of UTF-8 sequences (clean GBK text does not)."""
+    return bool(UTF8_RUN_RE.search(text.encode("gb18030", errors="ignore")))
+
+
+def _latin1_letters(text: str, model: CharModel, rare_share: float) -> bool:
+    return len(LATIN1_LETTERS_RE.findall(text)) >= MIN_LATIN1_LETTERS
+
+
+def _rare_characters(text: str, model: CharModel, rare_share: float) -> bool:
+    """GBK and Big5 read as each other: many rare characters, or private-use ones (GB18030's user area)."""
+    if len(PRIVATE_USE_RE.findall(text)) >= 2:
+        return True
+    return model.cjk_share_rare(text) >= rare_share
 
 
 @dataclass(frozen=True, slots=True)
 class CodecInverse:
     name: str
-    encode_as: tuple[str, ...]
+    encode: Callable[[str], bytes | None]  # one character back to the bytes it was read from
     decode_as: str
+    read_as: str | None  # the wrong codec, where it loses bytes it cannot read
+    smells: Callable[[str, CharModel, float], bool]  # the cheap detector: is this worth a try?
 
 
 INVERSES: tuple[CodecInverse, ...] = (
-    CodecInverse("utf8_as_gbk", ("cp936", "gb18030"), "utf-8"),
-    CodecInverse("utf8_as_latin1", ("cp1252", "latin-1"), "utf-8"),
-    CodecInverse("gbk_as_latin1", ("cp1252", "latin-1"), "gb18030"),
-    CodecInverse("gbk_as_big5", ("cp950", "big5hkscs"), "gb18030"),
-    CodecInverse("big5_as_gbk", ("cp936", "gb18030"), "cp950"),
+    CodecInverse("utf8_as_gbk", _gbk_bytes, "utf-8", "gb18030", _utf8_in_gbk),
+    CodecInverse("gbk_as_latin1", _latin1_char_bytes, "gb18030", None, _latin1_letters),
+    CodecInverse("gbk_as_big5", _big5_bytes, "gb18030", "cp950", _rare_characters),
+    CodecInverse("big5_as_gbk", _gbk_bytes, "cp950", "gbk", _rare_characters),
 )
-MAX_CANDIDATE_FFFD = 0.2
-LOST = "\x1a"
 
 
-def encode_as(text: str, codec: str) -> bytes:
-    """``text.encode(codec)``, with Windows cp936's ``€`` = 0x80 that Python's gbk lacks."""
-    if codec == "cp936":
-        return b"\x80".join(part.encode("gbk") for part in text.split("€"))
-    return text.encode(codec)
-
-
-def _candidates(line: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    # a byte lost in the first decode stays lost: carry it through as SUB, back as U+FFFD
-    line = line.replace("\ufffd", LOST)
-    for inverse in INVERSES:
-        for codec in inverse.encode_as:
+@lru_cache(maxsize=16)
+def _fillers(codec: str, holes: int, read_as: str | None) -> tuple[bytes, ...]:
+    """Byte strings ``holes`` long that could have been lost: non-ASCII; for two, one whole
+    character of ``codec`` that ``read_as`` cannot read from its first byte."""
+    if holes == 1:
+        return FILL_BYTES
+    out = []
+    for lead in range(0x80, 0xFF):
+        for trail in range(0x40, 0xFF):
+            pair = bytes((lead, trail))
             try:
-                raw = encode_as(line, codec)
-            except UnicodeEncodeError:
+                pair.decode(codec)
+            except UnicodeDecodeError:
                 continue
-            text = raw.decode(inverse.decode_as, errors="replace").replace(LOST, "\ufffd")
-            if text != line and text.count("\ufffd") <= MAX_CANDIDATE_FFFD * max(len(text), 1):
-                out.append((inverse.name, text))
-            break
-    return out
+            if read_as is not None and not _unreadable(pair[:1], pair[1:], read_as):
+                continue
+            out.append(pair)
+    return tuple(out)
 
 
-def looks_damaged(line: str, model: CharModel, score: Callable[[str], float]) -> bool:
-    """Cheap gate: only lines that smell or score like mojibake are tried."""
-    return bool(SMELL_RE.search(line)) or score(line) < -10.0
-
-
-def invert_codec(line: str, model: CharModel, score: Callable[[str], float], margin: float) -> tuple[str, str | None]:
-    """Best codec inverse of ``line`` if it beats the line by ``margin``, with its kind."""
-    if line.isascii() or not looks_damaged(line, model, score):
-        return line, None
-    base = score(line)
-    best, best_kind, best_score = line, None, base + margin
-    for kind, text in _candidates(line):
-        cand_score = score(text)
-        if cand_score > best_score:
-            best, best_kind, best_score = text, kind, cand_score
-    return best, best_kind
-
-
-def _fill_lost_trail(prefix: str, lead: int, following: str, model: CharModel) -> str | None:
-    """Choose the trail byte of an orphan GBK lead byte by the character model."""
-    prev = prefix[-1] if prefix else None
-    nxt = following[:1]
-    best: tuple[float, str] | None = None
-    for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+def _unreadable(filler: bytes, following: bytes, read_as: str | None) -> bool:
+    """Whether the wrong codec fails at every lost byte: that is how the bytes were lost."""
+    if read_as is None:
+        return True
+    for i in range(len(filler)):
         try:
-            char = bytes((lead, trail)).decode("gbk")
+            codecs.decode(filler[i:] + following[:3], read_as)
+        except UnicodeDecodeError as error:
+            if error.start != 0:
+                return False
+            continue
+        return False
+    return True
+
+
+def _fill(
+    decoder: codecs.IncrementalDecoder,
+    holes: int,
+    following: bytes,
+    context: str,
+    model: CharModel,
+    read_as: str | None,
+) -> bytes | None:
+    """The bytes for ``holes`` lost bytes that decode with what follows and read best after ``context``.
+
+    A candidate must decode (with the bytes after it, as far as they decode) and must be
+    one the wrong codec could not read, since that is why it was lost.
+    """
+    state = decoder.getstate()
+    codec = decoder.encoding  # type: ignore[attr-defined]
+    probe = codecs.getincrementaldecoder(codec)()
+    best: tuple[float, bytes] | None = None
+    for filler in _fillers(codec, holes, read_as):
+        probe.setstate(state)
+        try:
+            text = probe.decode(filler)
         except UnicodeDecodeError:
             continue
-        logp = model.char_logp(prev, char)
-        if nxt and model.is_common(nxt):
-            logp += model.char_logp(char, nxt)
+        ends_here = not following  # the damaged span may end at the hole: its bytes were read alone
+        if following:
+            try:
+                text += probe.decode(following)
+            except UnicodeDecodeError:
+                if probe.getstate()[0] and not text:
+                    continue
+                ends_here = True
+        elif probe.getstate()[0]:
+            continue
+        if not text or HOLE in text:
+            continue
+        if not (_unreadable(filler, following, read_as) or (ends_here and _unreadable(filler, b"", read_as))):
+            continue
+        logp = sum(model.logps(context + text[:CONTEXT])[len(context) :])
         if best is None or logp > best[0]:
-            best = (logp, char)
+            best = (logp, filler)
     return best[1] if best else None
 
 
-def _redecode_at(line: str, start: int, model: CharModel) -> tuple[str, int] | None:
-    """Re-decode the run whose ``?`` is at ``start``; return (text, end index)."""
-    buf = bytearray((LOST_LEAD,)) + FULLWIDTH_BANG
-    j = start + 2  # past "?!"
-    gap = False
+def _new_decoder(codec: str) -> codecs.IncrementalDecoder:
+    decoder = codecs.getincrementaldecoder(codec)()
+    decoder.encoding = codec  # type: ignore[attr-defined]
+    return decoder
+
+
+def decode_with_holes(
+    raw: list[bytes | None], codec: str, model: CharModel, *, read_as: str | None, after: bytes = b""
+) -> list[tuple[int, str]]:
+    """Decode ``raw`` (None: a lost byte) as far as it goes: (items consumed, text) at each aligned point.
+
+    Lost bytes are filled one at a time where one byte completes a character, else two
+    at a time; ``after`` is what follows ``raw`` in the line (context for the last hole).
+    """
+    decoder = _new_decoder(codec)
+    text = ""
+    points: list[tuple[int, str]] = []
+    if raw.count(None) > MAX_HOLE_SHARE * len(raw):
+        return points  # more lost than kept: a page decoded with losses, not one read with the wrong codec
+    pairs_left = MAX_PAIR_FILLS
+    i = 0
+    while i < len(raw):
+        encoded = raw[i]
+        width = 1
+        if encoded is None:
+            run = 1
+            while i + run < len(raw) and raw[i + run] is None:
+                run += 1
+            nxt = i + run
+            following = b"".join(_until_hole(raw[nxt:]))[:LOOKAHEAD] if nxt < len(raw) else after
+            encoded = _fill(decoder, 1, following if run == 1 else b"", text[-1:], model, read_as)
+            if encoded is None and run >= 2 and pairs_left:
+                pairs_left -= 1
+                following = following if run == 2 else b""
+                encoded = _fill(decoder, 2, following, text[-1:], model, read_as)
+                width = 2
+            if encoded is None:
+                break
+        try:
+            text += decoder.decode(encoded)
+        except UnicodeDecodeError:
+            break
+        i += width
+        if not decoder.getstate()[0]:
+            points.append((i, text))
+    if i == len(raw) and decoder.getstate()[0] and after:
+        filler = _fill(decoder, 1, after, text[-1:], model, read_as)
+        if filler is not None:
+            text += decoder.decode(filler)
+            points.append((i, text))
+    return points
+
+
+def _until_hole(raw: list[bytes | None]) -> list[bytes]:
+    out: list[bytes] = []
+    for encoded in raw:
+        if encoded is None:
+            break
+        out.append(encoded)
+    return out
+
+
+def decode_span(chars: str, inverse: CodecInverse, model: CharModel) -> list[tuple[int, str]]:
+    """Decode ``chars`` through ``inverse`` as far as it goes: (characters consumed, text) at each aligned point."""
+    raw: list[bytes | None] = []
+    for char in chars:
+        if char == HOLE:
+            raw.append(None)
+            continue
+        encoded = inverse.encode(char)
+        if encoded is None:
+            break
+        raw.append(encoded)
+    return decode_with_holes(raw, inverse.decode_as, model, read_as=inverse.read_as)
+
+
+def _best_prefix(chunk: str, inverse: CodecInverse, model: CharModel, margin: float) -> tuple[int, str] | None:
+    """The prefix of ``chunk`` whose decode gains most over the original, if it gains ``margin`` per character."""
+    points = decode_span(chunk, inverse, model)
+    if not points:
+        return None
+    consumed, text = points[-1]
+    # a lost byte scores as a common character: filling it is no gain, reading the characters
+    # around it right is; a span of lost bytes and private-use characters (icon fonts) alone is none
+    logps = [
+        HOLE_LOGP if char == HOLE else logp for char, logp in zip(chunk, model.logps(chunk[:consumed]), strict=False)
+    ]
+    original = list(accumulate(logps, initial=0.0))
+    decoded = list(accumulate(model.logps(text), initial=0.0))
+    readable = list(accumulate((not (c.isascii() or MARKED_RE.match(c)) for c in chunk[:consumed]), initial=0))
+    best: tuple[float, int, str] | None = None
+    for used, prefix in points:
+        if readable[used] < MIN_SPAN_CHARS or HOLE in prefix:
+            continue
+        gain = decoded[len(prefix)] - original[used]
+        if gain >= margin * used and (best is None or gain > best[0]):
+            best = (gain, used, prefix)
+    return (best[1], best[2]) if best else None
+
+
+def invert_codecs(line: str, model: CharModel, *, margin: float, rare_share: float) -> tuple[str, list[str]]:
+    """Replace every flagged span by its best codec inverse; return the line and the kinds repaired."""
+    if line.isascii() or not any(inverse.smells(line, model, rare_share) for inverse in INVERSES):
+        return line, []
+    out: list[str] = []
+    kinds: list[str] = []
+    for chunk in SPAN_START_RE.split(line):
+        if not chunk:
+            continue
+        best: tuple[float, int, str, str] | None = None
+        for inverse in INVERSES:
+            if not inverse.smells(chunk, model, rare_share):
+                continue
+            found = _best_prefix(chunk, inverse, model, margin)
+            if found is None:
+                continue
+            used, text = found
+            gain = model.total(text) - model.total(chunk[:used])
+            if best is None or gain > best[0]:
+                best = (gain, used, text, inverse.name)
+        if best is None:
+            out.append(chunk)
+            continue
+        _, used, text, kind = best
+        out.append(text + chunk[used:])
+        kinds.append(kind)
+    return "".join(out), kinds
+
+
+# --- 3. misaligned GBK runs ---------------------------------------------------------
+ANCHOR_RE = re.compile("\\?[!！]")
+QUOTES = "“”‘’「」"
+LOST_LEAD = b"\xa1"  # first byte of 。 (A1A3), cut off by the misalignment
+FULLWIDTH_BANG = b"\xa3\xa1"  # ！ in GBK; width-folded to "!" in many extractions
+MAX_FOLDED = 4  # readings of a folded run tried: its first k ASCII characters as fullwidth forms
+
+
+def _run_bytes(line: str, start: int, *, folded: int = 0) -> tuple[list[bytes | None], int] | None:
+    """The bytes of the run after ``?!`` at ``start`` (None for a dropped byte) and where it ends.
+
+    The run ends in step again: after a ``?`` (the decoder dropped a byte it could not
+    pair), after an ASCII ``@``-``~`` (the trail byte of a character whose lead the run
+    took) or before any other ASCII character. In width-folded text the first ``folded``
+    ASCII characters of the run are taken for the fullwidth forms they were folded from
+    (GBK ``A3`` + the ASCII byte with its high bit set) and the run goes on.
+    """
+    raw: list[bytes | None] = [LOST_LEAD + FULLWIDTH_BANG]
+    j = start + 2
     while j < len(line):
         char = line[j]
+        if char == "?":
+            raw.append(None)
+            return raw, j + 1
         if char.isascii():
-            if char == "?":
-                gap, j = True, j + 1
-            elif 0x40 <= ord(char) <= 0x7E:
-                buf.append(ord(char))
+            if folded and "!" <= char <= "~":
+                folded -= 1
+                raw.append(bytes((0xA3, ord(char) | 0x80)))
                 j += 1
-            else:
-                gap = True
-            break
+                continue
+            if 0x40 <= ord(char) <= 0x7E:
+                raw.append(char.encode("ascii"))
+                j += 1
+            return raw, j
         try:
             encoded = char.encode("gbk")
         except UnicodeEncodeError:
             return None
         if len(encoded) != 2:
             return None
-        buf += encoded
+        raw.append(encoded)
         j += 1
-    if len(buf) % 2 and not buf[-1] < 0x80:
-        # an orphan lead byte is left: its trail byte was lost with the "?"
-        try:
-            prefix = bytes(buf[:-1]).decode("gbk")
-        except UnicodeDecodeError:
-            return None
-        filled = _fill_lost_trail(prefix, buf[-1], line[j:], model) if gap or j >= len(line) else None
-        if filled is None:
-            return None
-        return prefix + filled, j
+    return raw, j
+
+
+def _best_run(line: str, start: int, model: CharModel) -> tuple[list[bytes | None], str, int] | None:
+    """The run at ``start`` decoded; in width-folded text (an ASCII ``?!``) the reading of its
+    ASCII characters (folded fullwidth forms or the byte that realigns) that scores best."""
+    options = range(MAX_FOLDED + 1) if line[start + 1] == "!" else range(1)
+    decoded: list[tuple[list[bytes | None], str, int]] = []
+    for folded in options:
+        found = _run_bytes(line, start, folded=folded)
+        if found is None:
+            continue
+        raw, end = found
+        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model)
+        if text is not None:
+            decoded.append((raw, text, end))
+        ends_on_ascii = line[found[1] - 1].isascii() or (found[1] < len(line) and line[found[1]].isascii())
+        if not ends_on_ascii or line[found[1] - 1] == "?":
+            break  # no ASCII character left in the run to read another way
+    if not decoded:
+        return None
+    reach = max(end for _, _, end in decoded)
+    return max(decoded, key=lambda item: model.total(item[1] + line[item[2] : reach]))
+
+
+def _gbk_context(text: str) -> bytes:
+    return text.encode("gbk", errors="ignore")[:LOOKAHEAD]
+
+
+def _decode_run(raw: list[bytes | None], after: bytes, model: CharModel) -> str | None:
+    """Decode a realigned run; a dropped byte (or a lead left without its trail) is chosen by the model."""
+    points = decode_with_holes(raw, "gbk", model, read_as="gbk", after=after)
+    if not points or points[-1][0] != len(raw):
+        return None
+    return points[-1][1]
+
+
+# A pair the misaligned decoder read in GBK's user-defined area vanished without a trace: in
+# step again, the character before it and the one after it were read as one (p, q) that
+# really is (p, x)(y, q), x the trail byte and y the lead byte the vanished pair took.
+USER_AREA_TRAILS = (*range(0xAA, 0xB0), *range(0xF8, 0xFF))  # x; any lead y from 0xA1 up
+USER_AREA_LOW_TRAILS = tuple(range(0xA1, 0xA8))  # x; a lead y below 0xA1
+HIGH_LEADS = tuple(range(0xA1, 0xFF))
+LOW_LEADS = tuple(range(0x81, 0xA1))
+SPLIT_RARE = -15.0  # log P below which a character is never one of the two a split restores
+
+
+@lru_cache(maxsize=65536)
+def _gbk_char(lead: int, trail: int) -> str | None:
     try:
-        text = bytes(buf).decode("gbk")
+        char = bytes((lead, trail)).decode("gbk")
     except UnicodeDecodeError:
         return None
-    return text, j
+    return char if len(char) == 1 else None
 
 
-def redecode_gbk_runs(line: str, model: CharModel) -> tuple[str, int]:
-    """Repair every ``?!`` run that re-decodes into better text; return (line, count)."""
+@lru_cache(maxsize=4)
+def _chars_with_leads(leads: tuple[int, ...]) -> tuple[str, ...]:
+    """Common GBK characters whose lead byte is in ``leads`` (candidates for a character lost whole)."""
+    model = load_char_model()
+    out = []
+    for lead in leads:
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            char = _gbk_char(lead, trail)
+            if char is not None and model.is_common(char, threshold=-11.0):
+                out.append(char)
+    return tuple(out)
+
+
+@lru_cache(maxsize=512)
+def _with_trail(trail: int, leads: tuple[int, ...]) -> tuple[str, ...]:
+    """Characters, not rare, with this trail byte and one of ``leads``."""
+    model = load_char_model()
+    chars = (_gbk_char(lead, trail) for lead in leads)
+    return tuple(char for char in chars if char is not None and model.is_common(char, threshold=SPLIT_RARE))
+
+
+@lru_cache(maxsize=512)
+def _with_lead(lead: int, trails: tuple[int, ...]) -> tuple[str, ...]:
+    """Characters, not rare, with this lead byte and one of ``trails``."""
+    model = load_char_model()
+    chars = (_gbk_char(lead, trail) for trail in trails)
+    return tuple(char for char in chars if char is not None and model.is_common(char, threshold=SPLIT_RARE))
+
+
+def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
+    """(A, B) that ``char`` may really be when a pair vanished inside it (see above)."""
+    encoded = char.encode("gbk", errors="ignore")
+    if len(encoded) != 2:
+        return []
+    lead, trail = encoded
+    out: list[tuple[str, str]] = []
+    for xs, leads in ((USER_AREA_TRAILS, HIGH_LEADS), (USER_AREA_LOW_TRAILS, LOW_LEADS)):
+        firsts = _with_lead(lead, xs)
+        if not firsts:
+            continue
+        seconds = _chars_with_leads(leads) if trail_lost else _with_trail(trail, leads)
+        out.extend((first, second) for first in firsts for second in seconds)
+    return out
+
+
+def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tuple[float, str] | None:
+    """The best two characters for ``text[at]`` and how much they gain over it (scored table-wise)."""
+    candidates = _split_candidates(text[at], trail_lost=trail_lost)
+    if not candidates:
+        return None
+    prev, nxt = text[at - 1 : at], text[at + 1 : at + 2]
+    current = sum(model.logps(prev + text[at] + nxt)[len(prev) :])
+    firsts = [first for first, _ in candidates]
+    seconds = [second for _, second in candidates]
+    uni, pairs, floor = model.unigram, model.pairs, model.floor
+    scores = list(map(uni.get, firsts, repeat(floor)))
+    for part in (
+        map(pairs.get, map(add, repeat(prev), firsts), repeat(0.0)) if prev else (),
+        map(uni.get, seconds, repeat(floor)),
+        map(pairs.get, map(add, firsts, seconds), repeat(0.0)),
+        map(add, map(pairs.get, map(add, seconds, repeat(nxt)), repeat(0.0)), repeat(uni.get(nxt, floor)))
+        if nxt
+        else (),
+    ):
+        if part:
+            scores = list(map(add, scores, part))
+    best = max(range(len(scores)), key=scores.__getitem__)
+    return scores[best] - current, firsts[best] + seconds[best]
+
+
+def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gain: float, limit: int) -> str:
+    """Split characters of a realigned run that were read across a vanished pair, best gain first.
+
+    ``filled`` holds the positions whose trail byte was chosen for a dropped byte: there the
+    second character may be any. A split must gain more than ``gain`` nats over the character
+    it replaces; after one, only its neighbours are scored again.
+    """
+
+    def score(at: int) -> tuple[float, str] | None:
+        if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
+            return None
+        return _best_split(text, at, model, trail_lost=at in filled)
+
+    found = {at: score(at) for at in range(2, len(text))}
+    for _ in range(limit):
+        options = [(best[0], at) for at, best in found.items() if best is not None and best[0] > gain]
+        if not options:
+            break
+        _, at = max(options)
+        pair = found[at][1]  # type: ignore[index]
+        text = text[:at] + pair + text[at + 1 :]
+        filled = {i + 1 if i > at else i for i in filled if i != at}
+        found = {i + 1 if i > at else i: best for i, best in found.items() if i != at}
+        for near in range(max(2, at - 1), min(len(text), at + 3)):
+            found[near] = score(near)
+    return text
+
+
+def redecode_gbk_runs(line: str, model: CharModel, *, pair_gain: float = 4.0, pair_limit: int = 4) -> tuple[str, int]:
+    """Repair every ``?!`` run that re-decodes into better text; return (line, count).
+
+    Vanished pairs inside a run are restored by :func:`restore_vanished_pairs` with
+    ``pair_gain`` and at most ``pair_limit`` per run.
+    """
     if "?" not in line:
         return line, 0
     out: list[str] = []
@@ -162,13 +589,16 @@ def redecode_gbk_runs(line: str, model: CharModel) -> tuple[str, int]:
     for match in ANCHOR_RE.finditer(line):
         if match.start() < pos:
             continue
-        result = _redecode_at(line, match.start(), model)
-        if result is None:
+        found = _best_run(line, match.start(), model)
+        if found is None:
             continue
-        text, end = result
+        raw, text, end = found
         # the anchor, a strict decode and 。 before a quote or CJK are the evidence
-        if not text.startswith("。") or len(text) < 2 or not (text[1] in QUOTES or model.is_common(text[1])):
+        if text is None or len(text) < 2 or not (text[1] in QUOTES or model.is_common(text[1])):
             continue
+        dropped = raw[-1] is None or sum(len(b) for b in raw if b is not None) % 2 == 1
+        filled = {len(text) - 1} if dropped else set()
+        text = restore_vanished_pairs(text, filled, model, gain=pair_gain, limit=pair_limit)
         out.append(line[pos : match.start()])
         out.append(text)
         pos = end

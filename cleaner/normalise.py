@@ -20,6 +20,8 @@ PAREN_RE = re.compile(r"\(([^()]*)\)")
 CJK_IN_RE = re.compile(f"[{CJK_RANGES}]")
 SPACED_DASH_RE = re.compile("—[ \\t\u3000]+—")
 MULTISPACE_RE = re.compile("[ \\t\u3000\xa0]+")
+# a no-break or ideographic space between a Han character and a digit is layout, not text: 4月\xa05日
+WIDE_BLANK_DIGIT_RE = re.compile(f"(?<=[{CJK_RANGES}])[\u3000\xa0]+(?=[0-9])|(?<=[0-9])[\u3000\xa0]+(?=[{CJK_RANGES}])")
 
 
 def _paren(match: re.Match[str], text: str) -> str:
@@ -43,6 +45,7 @@ def fullwidth_punctuation(text: str) -> str:
 
 
 def normalise_spacing(text: str) -> str:
-    """Join spaced dashes (``— —`` → ``——``) and collapse runs of blanks."""
+    """Join spaced dashes (``— —`` → ``——``), drop wide blanks beside digits, collapse runs of blanks."""
     text = SPACED_DASH_RE.sub("——", text)
+    text = WIDE_BLANK_DIGIT_RE.sub("", text)
     return MULTISPACE_RE.sub(" ", text).strip()

@@ -142,13 +142,13 @@ FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "breadcrumb",
         re.compile(
-            r"^\s*(?:当前位置|您的位置|您现在的位置|您所在的位置|现在位置|所在位置|位置)\s*[:：]|^\s*首页\s*[>＞»›→]"
+            r"^\s*(?:当前位置|您的位置|您现在的位置|您当前的位置|您所在的位置|现在位置|所在位置|位置)\s*[:：]|^\s*(?:网站)?首页\s*(?:[>＞»›→]|-\s|－)"
         ),
     ),
     (
         "login widget",
         re.compile(
-            r"^\s*(?:用户名|密码|账号|验证码|登录|注册|忘记密码)\s*[:：]?\s*(?:(?:用户名|密码|登录|注册|忘记密码)\s*[:：]?\s*)*$"
+            r"^\s*(?:用户名|密码|账号|验证码|登录|注册|忘记密码)\s*[:：]?\s*(?:[|｜]?\s*(?:用户名|密码|登录|注册|忘记密码)\s*[:：]?\s*)*$"
         ),
     ),
     (
@@ -160,13 +160,19 @@ FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "print/font widgets",
         re.compile(
-            r"【?\s*字[号体]\s*[:：]?\s*大\s*中\s*小\s*】?|打印本页|【?打印】?\s*[|｜]|关闭窗口|【关闭】|加入收藏|返回顶部|^\s*打印\s*$|^\s*【?\s*(?:打印|关闭|收藏)\s*】?(?:\s*[|｜]\s*【?(?:打印|关闭|收藏|发给好友|推荐)】?)+"
+            r"【?\s*字[号体]\s*[:：]?\s*大\s*中\s*小\s*】?|打印本页|【?打印】?\s*[|｜]|关闭窗口|【关闭】|加入收藏|设为首页|返回顶部|^\s*打印\s*$|^\s*【?(?:我要)?纠错】?\s*(?:$|[|｜])|^\s*【?\s*(?:打印|关闭|收藏)\s*】?(?:\s*[|｜]\s*【?(?:打印|关闭|收藏|发给好友|推荐)】?)+"
         ),
     ),
     ("comment widget", re.compile(r"我来说两句|发表评论|网友评论|^\s*评论\s*$")),
     ("widget", re.compile(r"^\s*\+?(?:字号|关注|收藏|分享|打印|举报|点赞|纠错|推荐|评论\s*\(?\d*\)?)\s*$")),
     ("original title", re.compile(r"^\s*[（(【\[]?\s*(?:本文)?原(?:标)?题[:：]")),
     ("hotline box", re.compile(r"(?:专线|热线|生命线|协谈专线)\s*[:：]?\s*\d[\d-]{3,}")),
+    (
+        "page widgets",
+        re.compile(
+            r"^\s*(?:无障碍浏览|长者模式|关怀模式|视力保护色|繁体|简体|扫一扫|点击查看大图|[(（]图片来源[:：][^)）]*[)）]$)|^\s*(?:繁体|简体)\s*[|｜/]\s*(?:繁体|简体)\s*$"
+        ),
+    ),
     ("more links", re.compile(r"^\s*(?:更多|更多>>|更多》|查看更多|MORE)\s*[>》]*\s*$", re.IGNORECASE)),
     (
         "related links",
@@ -177,7 +183,7 @@ FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "pagination",
         re.compile(
-            r"^\s*(?:上一篇|下一篇)\s*[:：]|^\s*(?:上一页|下一页|首页|尾页)(?:\s+(?:上一页|下一页|首页|尾页|\d+))*\s*$"
+            r"^\s*(?:上一篇|下一篇)\s*[:：]|^\s*(?:上一篇|下一篇)(?:\s*[|｜]?\s*(?:上一篇|下一篇))*\s*$|^\s*(?:上一页|下一页|首页|尾页)(?:\s+(?:上一页|下一页|首页|尾页|\d+))*\s*$"
         ),
     ),
     (
@@ -271,6 +277,10 @@ SPAM_WORDS = (
     "体育投注",
 )
 SPAM_RE = re.compile("|".join(map(re.escape, SPAM_WORDS)))
+# an SEO keyword line: three or more short phrases joined by "_", no sentence punctuation
+SEO_KEYWORDS_RE = re.compile(r"^[^\s_，。！？,.!?]{2,14}(?:_[^\s_，。！？,.!?]{2,14}){2,}$")
+# a line that ends a sentence (a body paragraph); headlines in a related-links list do not
+SENTENCE_END_RE = re.compile(r"[。！？!?…”\"）)]\s*$")
 LIST_ITEM_RE = re.compile(
     r"^\s*(?:[-·•●◆■>]\s*)?[\[【(（]?\d{2,4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?[\]】)）]?\s*\S|^\s*[-·•●◆■]\s*\S"
 )

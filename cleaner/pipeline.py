@@ -17,6 +17,7 @@ the detail, so ``clean_page`` never raises on bad input.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -27,12 +28,12 @@ from cleaner import __version__
 from cleaner.decode import decode_body
 from cleaner.decode import header as header_value
 from cleaner.extract import Extracted, extract_html
+from cleaner.furniture import drop_furniture
 from cleaner.hints import PageHints
 from cleaner.identity import article_id, content_hash, simhash
-from cleaner.layout import Layout, furniture_kind, is_spam, split_paragraphs, walk_lines
+from cleaner.layout import Layout, walk_lines
 from cleaner.multipart import is_multipart, unpack_parts
 from cleaner.normalise import fullwidth_punctuation, normalise_spacing
-from cleaner.patterns import EDITOR_LINE_RE, KEYWORDS_RE
 from cleaner.quality import assess
 from cleaner.reasons import Reason, Reject
 from cleaner.records import Article, EncodingInfo, Quality, Rejection
@@ -41,6 +42,7 @@ from cleaner.script import convert_script, detect_script
 from cleaner.settings import CleanerSettings
 
 Timings = dict[str, float]
+LINE_BREAK_RE = re.compile(r"\r\n|[\r\n]")
 
 
 @contextmanager
@@ -69,7 +71,8 @@ class TextDraft:
 def repair_and_normalise(text: str, settings: CleanerSettings, timings: Timings | None = None) -> TextDraft:
     repairs: Counter[str] = Counter()
     with timed(timings, "repair"):
-        repaired = [repair_line(line, margin=settings.repair_margin, repairs=repairs) for line in text.splitlines()]
+        # line breaks only: str.splitlines also splits on U+0085 and U+001C-001E, bytes of Latin-1 mojibake
+        repaired = [repair_line(line, settings, repairs) for line in LINE_BREAK_RE.split(text)]
     with timed(timings, "normalise"):
         original = [normalise_spacing(fullwidth_punctuation(line)) for line in repaired]
         joined = "\n".join(original)
@@ -175,7 +178,7 @@ def _clean_lines(
     draft = repair_and_normalise(text, settings, timings)
     title = title_view = None
     if extracted is not None and extracted.title:
-        repaired = repair_line(extracted.title, margin=settings.repair_margin, repairs=Counter())
+        repaired = repair_line(extracted.title, settings, Counter())
         title = normalise_spacing(fullwidth_punctuation(repaired))  # in the page's script, as the field
         title_view = convert_script(title, "zh-Hans")  # simplified, as the lines it is matched against
     with timed(timings, "layout"):
@@ -269,14 +272,10 @@ def clean_page(
 
 
 def repair_text(text: str, *, settings: CleanerSettings) -> str:
-    """Repair, normalise and drop furniture lines of a body-text fragment (no metadata)."""
+    """Repair, normalise and drop furniture lines of a body-text fragment (no metadata).
+
+    A fragment's lines are its paragraphs: spaces between CJK text stay (a byline
+    ``（记者 石河芳 通讯员 赵敬）``), unlike a flattened page's.
+    """
     draft = repair_and_normalise(text, settings)
-    kept: list[str] = []
-    for line, view in zip(draft.lines, draft.views, strict=True):
-        view = view.strip()
-        if not view or is_spam(view) or KEYWORDS_RE.match(view) or EDITOR_LINE_RE.match(view):
-            continue
-        if furniture_kind(view):
-            continue
-        kept.extend(split_paragraphs(line))
-    return "\n".join(kept)
+    return "\n".join(drop_furniture(list(draft.lines), list(draft.views)))

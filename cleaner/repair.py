@@ -1,38 +1,36 @@
-"""Repair text damage, line by line, in a fixed order.
+"""Repair text damage, line by line, in a fixed order: detect, then repair.
 
-codec inverses → GBK-run re-decode (anchored on ``?!``) → pinyin strip.
-Each step counts what it changed (``repairs`` on the article); a line with
-nothing to repair comes back unchanged. Width is never folded here.
+UTF-8 read as Latin-1 (ftfy) → codec inverses of flagged spans → GBK-run re-decode
+(anchored on ``?!``) → pinyin strip. Every step has a cheap detector (a byte pattern
+or a character-class signature), so a clean line never reaches the character model.
+Each step counts what it changed (``repairs`` on the article); a line with nothing
+to repair comes back unchanged. Width is never folded here.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
-from cleaner.charlm import CharModel, load_char_model
-from cleaner.mojibake import invert_codec, redecode_gbk_runs
+from cleaner.charlm import load_char_model
+from cleaner.mojibake import fix_utf8_as_latin1, invert_codecs, redecode_gbk_runs
 from cleaner.pinyin import strip_pinyin
-from cleaner.script import convert_script
+from cleaner.settings import CleanerSettings
 
 
-def script_blind_score(model: CharModel) -> Callable[[str], float]:
-    """Score a line as it would read in simplified script (the model is simplified)."""
-
-    def score(text: str) -> float:
-        plain = model.score(text)
-        simplified = convert_script(text, "zh-Hans")
-        return plain if simplified == text else max(plain, model.score(simplified))
-
-    return score
-
-
-def repair_line(line: str, *, margin: float, repairs: Counter[str]) -> str:
+def repair_line(line: str, settings: CleanerSettings, repairs: Counter[str]) -> str:
+    if line.isascii():
+        return line
+    fixed = fix_utf8_as_latin1(line)
+    if fixed != line:
+        repairs["mojibake/utf8_as_latin1"] += 1
+        line = fixed
     model = load_char_model()
-    line, kind = invert_codec(line, model, script_blind_score(model), margin)
-    if kind:
+    line, kinds = invert_codecs(line, model, margin=settings.repair_margin, rare_share=settings.repair_rare_share)
+    for kind in kinds:
         repairs[f"mojibake/{kind}"] += 1
-    line, runs = redecode_gbk_runs(line, model)
+    line, runs = redecode_gbk_runs(
+        line, model, pair_gain=settings.repair_lost_pair_gain, pair_limit=settings.repair_lost_pair_limit
+    )
     if runs:
         repairs["mojibake/gbk_misaligned"] += runs
     line, glosses = strip_pinyin(line)

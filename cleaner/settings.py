@@ -33,6 +33,12 @@ class CleanerSettings:
     max_spam_ratio: float = 0.3
     #: a repair candidate must beat the original by this many nats per character
     repair_margin: float = 1.5
+    #: a text span is tried for mojibake when this share of its CJK characters is rare
+    repair_rare_share: float = 0.15
+    #: a character of a misaligned GBK run is split in two (a vanished pair) when that gains this many nats
+    repair_lost_pair_gain: float = 0.0
+    #: at most this many vanished pairs are restored per run
+    repair_lost_pair_limit: int = 4
     #: keep ``text_original`` when script conversion changed the text
     keep_original: bool = True
     #: fall back to trafilatura when no candidate block reaches ``min_body_score``
@@ -82,6 +88,7 @@ class CleanerSettings:
             "sibling_share",
             "max_sibling_link_density",
             "max_inner_link_density",
+            "repair_rare_share",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from cleaner import CleanerSettings, repair_text
 from cleaner.charlm import load_char_model
 from cleaner.mojibake import redecode_gbk_runs
 from cleaner.pinyin import strip_pinyin
@@ -26,13 +30,13 @@ CLEAN_LINES = [
 @pytest.mark.parametrize("line", CLEAN_LINES)
 def test_clean_text_comes_back_unchanged(line: str) -> None:
     repairs: Counter[str] = Counter()
-    assert repair_line(line, margin=1.5, repairs=repairs) == line
+    assert repair_line(line, CleanerSettings(), repairs) == line
     assert not repairs
 
 
 def _margin_repair(text: str) -> tuple[str, Counter[str]]:
     repairs: Counter[str] = Counter()
-    return repair_line(text, margin=1.5, repairs=repairs), repairs
+    return repair_line(text, CleanerSettings(), repairs), repairs
 
 
 SENTENCE = "疫情面前，来到您家，打扰了。记者从市政府获悉，各项工作有序推进。"
@@ -104,3 +108,141 @@ def test_legitimate_brackets_and_rare_glosses_stay() -> None:
 
 def test_gloss_that_is_not_a_reading_stays() -> None:
     assert strip_pinyin("頁(mǎ)") == ("頁(mǎ)", 0)
+
+
+# --- detect, then repair: mechanisms of the corpus damage ------------------------------
+
+
+def test_utf8_read_as_latin1_inside_clean_text_is_inverted() -> None:
+    damaged = "今天是个好日子。" + "人们在现场欣赏到各国传统歌舞表演。".encode().decode("latin-1") + "活动结束。"
+    fixed, repairs = _margin_repair(damaged)
+    assert fixed == "今天是个好日子。人们在现场欣赏到各国传统歌舞表演。活动结束。"
+    assert repairs == {"mojibake/utf8_as_latin1": 1}
+
+
+def test_utf8_read_as_sloppy_cp1252_is_inverted() -> None:
+    # bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) kept as the C1 controls
+    raw = SENTENCE.encode("utf-8")
+    damaged = "".join(bytes((b,)).decode("cp1252", errors="ignore") or chr(b) for b in raw)
+    assert _margin_repair(damaged)[0] == SENTENCE
+
+
+def test_a_lone_utf8_pattern_between_digits_is_inverted() -> None:
+    damaged = "冬运会将于2024" + "年".encode().decode("latin-1") + "2月17日开幕。"
+    assert _margin_repair(damaged)[0] == "冬运会将于2024年2月17日开幕。"
+
+
+def test_latin1_repair_never_empties_a_line() -> None:
+    for line in ("Ã", "â€", "Ã©tÃ© cafÃ"):
+        assert _margin_repair(line)[0].strip()
+
+
+def test_utf8_read_as_gbk_ending_on_a_lost_byte_before_clean_text() -> None:
+    # a damaged sentence read alone: its last byte was an orphan lead, replaced, and the next
+    # sentence is clean; the lost byte is the one that completes 。
+    damaged = "记者从市政府获悉，各项工作有序推进。".encode().decode("gb18030", errors="replace")
+    assert damaged.endswith("\ufffd")
+    fixed, repairs = _margin_repair(damaged + "这期间，香港中联办设灵堂。")
+    assert fixed == "记者从市政府获悉，各项工作有序推进。这期间，香港中联办设灵堂。"
+    assert repairs == {"mojibake/utf8_as_gbk": 1}
+
+
+def test_big5_read_as_gbk_is_inverted_and_lost_leads_are_filled() -> None:
+    text = "韓正指出，中國提出並積極踐行全球文明倡議，致力於加強國際人文交流合作。"
+    damaged = text.encode("big5").decode("gbk", errors="replace")
+    assert "\ufffd" in damaged
+    fixed, repairs = _margin_repair(damaged)
+    assert repairs == {"mojibake/big5_as_gbk": 1}
+    assert "\ufffd" not in fixed and fixed.startswith("韓正")
+    assert char_f1(fixed, text) > 0.85
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "������该项目距离地铁四号线南沙客运港站仅约500米，是中国内地第一家实现与地铁无缝接驳的邮轮母港。",
+        "\ue60e4",
+        "看都看完了，点【在看】试试��在看",
+    ],
+)
+def test_bytes_lost_in_decoding_alone_are_no_mojibake(line: str) -> None:
+    assert _margin_repair(line) == (line, Counter())
+
+
+def _misaligned(text: str) -> str:
+    """A GBK stream cut one byte into 。“ and read on out of step: an orphan byte is ``?``,
+    a pair in the user-defined area vanishes, an unpaired byte before ASCII is ``?``."""
+    raw = text.encode("gbk")
+    cut = raw.find("。“".encode("gbk"))
+    tail, out, i = raw[cut + 1 :], [], 0
+    while i < len(tail):
+        if tail[i] < 0x80:
+            out.append(chr(tail[i]))
+            i += 1
+            continue
+        pair = tail[i : i + 2]
+        try:
+            out.append(pair.decode("gbk"))
+            i += 2
+            continue
+        except UnicodeDecodeError:
+            pass
+        high = (0xAA <= pair[0] <= 0xAF or 0xF8 <= pair[0] <= 0xFE) and pair[1:] >= b"\xa1"
+        low = 0xA1 <= pair[0] <= 0xA7 and b"\x40" <= pair[1:] <= b"\xa0"
+        if len(pair) == 2 and (high or low):
+            i += 2
+            continue
+        out.append("?")
+        i += 1
+    return raw[:cut].decode("gbk") + "?" + "".join(out)
+
+
+def test_gbk_run_with_vanished_pairs_is_restored() -> None:
+    text = "俄中两国都重视教育，更是国家经济社会发展的基础。“俄中教育年”活动内容丰富、规模宏大。"
+    damaged = _misaligned(text)
+    assert "?！" in damaged and len(damaged) < len(text) + 2  # two pairs vanished
+    fixed, repairs = _margin_repair(damaged)
+    assert fixed == text
+    assert repairs == {"mojibake/gbk_misaligned": 1}
+
+
+DAMAGE_ALPHABET = "的是中國銆傗€滅锛鍙ä¸­Ã©â€ï¼\x81\x8d?!！“”。，\ufffd\ue1be\ue4ce琍ㄤい A1,"
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=DAMAGE_ALPHABET, max_size=40))
+def test_repair_never_raises_and_keeps_a_line_a_line(line: str) -> None:
+    repairs: Counter[str] = Counter()
+    fixed = repair_line(line, CleanerSettings(), repairs)
+    assert isinstance(fixed, str)
+    assert "\n" not in fixed or "\n" in line
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=DAMAGE_ALPHABET + "\n\r\x85\u2028\xa0\u3000编辑：首页>", max_size=80))
+def test_repair_text_never_raises(text: str) -> None:
+    assert isinstance(repair_text(text, settings=CleanerSettings()), str)
+
+
+def test_a_line_is_split_on_line_breaks_only() -> None:
+    # U+0085 is a byte of Latin-1 mojibake (内 = E5 86 85), not a line break
+    damaged = "馆内丰富的青铜器".encode().decode("latin-1")
+    assert "\x85" in damaged
+    assert repair_text(damaged, settings=CleanerSettings()) == "馆内丰富的青铜器"
+
+
+def _width_folded(text: str) -> str:
+    return "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in text)
+
+
+def test_gbk_run_in_width_folded_text_is_restored() -> None:
+    text = "俄中两国都重视教育，更是国家经济社会发展的基础。“俄中教育年”活动内容丰富、规模宏大。"
+    damaged = _width_folded(_misaligned(text))
+    assert "?!" in damaged
+    fixed, repairs = _margin_repair(damaged)
+    assert _width_folded(fixed) == _width_folded(text)  # the run comes back as bytes say; width is normalised later
+    assert repairs == {"mojibake/gbk_misaligned": 1}
+
+
+def test_every_kind_of_line_break_splits_lines() -> None:
+    assert repair_text("第一段。\r\n第二段。\r第三段。\n", settings=CleanerSettings()) == "第一段。\n第二段。\n第三段。"

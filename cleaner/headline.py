@@ -28,7 +28,7 @@ SUFFIX_RE = re.compile(r"-(?=[^-]+$)")
 NAVIGATION_RE = re.compile(r"首页|[>＞»]|当前位置|您的位置")
 TITLE_CLASS_RE = re.compile(r"title|biaoti|headline|\bbt\b|^h1$", re.IGNORECASE)
 META_TITLES = ("articletitle", "og:title", "twitter:title", "headline", "title")
-HEADING_WEIGHT = {"h1": 3.0, "h2": 2.0, "h3": 1.0}
+HEADING_WEIGHT = {"h1": 3.0, "h2": 2.0, "h3": 1.0, "h4": 0.5, "h5": 0.5, "h6": 0.5}
 MAX_TITLE = 80
 
 

@@ -18,6 +18,7 @@ from cleaner.metadata import Fields, clean_summary, news_outlet, read_info_line,
 
 HEAD, META, BODY, TAIL = "head", "meta", "body", "tail"
 PARAGRAPH_SPLIT_RE = re.compile(f"(?<=[{CJK_OR_PUNCT}.|｜])[ \\t\u3000]+(?=[{CJK_OR_PUNCT}|｜])")
+OPENING, CLOSING = "（(【[", "）)】]"
 SUBTITLE_RE = re.compile(r"^\s*(?:——|—|--)\s*(.+)$")
 TITLE_MAX, INFO_MAX, CREDIT_MAX = 80, 120, 60
 
@@ -67,9 +68,24 @@ def looks_like_title(view: str) -> bool:
 
 
 def split_paragraphs(line: str) -> list[str]:
-    """A flattened page joins paragraphs with a space between CJK text: split there."""
-    parts = PARAGRAPH_SPLIT_RE.split(line)
+    """A flattened page joins paragraphs with a space between CJK text: split there, but never
+    inside brackets (a byline ``（记者 石河芳 通讯员 赵敬）`` is one piece of its paragraph)."""
+    parts: list[str] = []
+    start = seen = depth = 0
+    for gap in PARAGRAPH_SPLIT_RE.finditer(line):
+        depth = max(0, depth + _bracket_depth(line[seen : gap.start()]))
+        seen = gap.start()
+        if depth > 0:
+            continue
+        parts.append(line[start : gap.start()])
+        start = gap.end()
+    parts.append(line[start:])
     return [part for part in (x.strip(" \t|｜\u3000") for x in parts) if part]
+
+
+def _bracket_depth(text: str) -> int:
+    """Brackets ``text`` opens and leaves open (negative when it closes more than it opens)."""
+    return sum(map(text.count, OPENING)) - sum(map(text.count, CLOSING))
 
 
 def body_line(line: str, view: str, layout: Layout) -> None:

@@ -126,3 +126,10 @@ def test_bylines_glued_to_the_source_or_slashed_under_the_headline() -> None:
     assert (slashed.authors, slashed.source) == (["石佳"], "中国青年报")
     glued = zone("2012年07月07日09:47环球时报[微博]单仁平我要评论(0)")
     assert (glued.authors, glued.source) == (["单仁平"], "环球时报")
+
+
+def test_a_flattened_line_splits_between_paragraphs_but_not_inside_a_byline() -> None:
+    from cleaner.layout import split_paragraphs
+
+    line = "新京报快讯（记者 裴剑飞 通讯员 赵敬）今日有网友爆料。 第二段开始了 第三段"
+    assert split_paragraphs(line) == ["新京报快讯（记者 裴剑飞 通讯员 赵敬）今日有网友爆料。", "第二段开始了", "第三段"]

@@ -145,6 +145,8 @@ def read_head_zone(lines: list[str], fields: Fields, *, title: str | None = None
     for line in lines:
         if joined and p.LABEL_ONLY_RE.match(joined[-1]):
             joined[-1] = f"{joined[-1]}{line}"
+        elif joined and (glue := _date_part_glue(joined[-1], line)) is not None:
+            joined[-1] = f"{joined[-1]}{glue}{line}"  # a date set in pieces: "2019" / "09/07" / "19:02"
         else:
             joined.append(p.BARE_LABEL_RE.sub(r"\1：", line, count=1))
     date_at = None
@@ -166,6 +168,15 @@ def read_head_zone(lines: list[str], fields: Fields, *, title: str | None = None
                 fields.offer("source", name, f"{origin}:beside_date")
             elif role == "account" and not fields.authors:
                 fields.add_authors([name], f"{origin}:account")
+
+
+def _date_part_glue(previous: str, line: str) -> str | None:
+    """How a line continues a date the line before began, or None when it does not."""
+    if p.YEAR_ONLY_RE.match(previous) and p.MONTH_DAY_RE.match(line):
+        return "/"
+    if p.TIME_ONLY_RE.match(line) and (date := p.DATE_RE.search(previous)) and date.group(4) is None:
+        return " "
+    return None
 
 
 def _beside_date(joined: list[str], at: int, title: str | None) -> list[tuple[str, str]]:

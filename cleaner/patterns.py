@@ -129,6 +129,10 @@ DATE_RE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:\s*[T\s-]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
 )
+# the pieces of a date a page sets on lines of their own
+YEAR_ONLY_RE = re.compile(r"^\s*(?:19|20)\d{2}\s*年?\s*$")
+MONTH_DAY_RE = re.compile(r"^\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*$")
+TIME_ONLY_RE = re.compile(r"^\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?\s*$")
 MONTH_NAMES = ("一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月")
 MONTH_NAME_DATE_RE = re.compile(
     r"(十[一二]月|[一二三四五六七八九十]月)\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*((?:19|20)\d{2})"

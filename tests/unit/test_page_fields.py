@@ -26,6 +26,7 @@ def zone(*lines: str, title: str | None = None) -> Fields:
         (("上海证券报网络版", "2005.08.2605:39"), "上海证券报网络版"),  # an organisation before the date
         (("2015-05-21 05:03:58 来源:", "21世纪经济报道(广州)"), "21世纪经济报道"),  # label, value on the next line
         (("发布时间：2024-05-13 来源：人民日报2024-05-13",), "人民日报"),  # a date glued to the value
+        (("2019", "09/07", "19:02", "扬眼", "分享"), "扬眼"),  # a date set in pieces
     ],
 )
 def test_sources_beside_the_date(lines: tuple[str, ...], source: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from cleaner import selectors as sel
 from cleaner.blocks import TAG_WEIGHT, Block, PageBlocks
@@ -30,6 +31,7 @@ from cleaner.settings import CleanerSettings
 POSITIVE_RE = re.compile(sel.POSITIVE_CLASS_RE, re.IGNORECASE)
 NEGATIVE_RE = re.compile(sel.NEGATIVE_CLASS_RE, re.IGNORECASE)
 CLASS_WEIGHT = 25.0
+MIN_LINK_LIST_CJK = 8  # a link list inside the body holds at least this much link text
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +158,12 @@ def furniture_inside(blocks: list[Block], page: PageBlocks, settings: CleanerSet
     skip: list[Block] = []
     for top in blocks:
         share = settings.sibling_share * content_score(top)
-        for block in page.blocks[top.index + 1 :]:
+        for block in islice(page.blocks, top.index + 1, None):
             if not top.contains(block):
-                break
+                break  # the blocks after ``top`` in page order are its descendants, then the rest
             if any(s.contains(block) for s in skip) or block.tag == "a":
                 continue
-            links = block.cjk and block.link_density > settings.max_inner_link_density and block.link_cjk >= 8
+            links = block.link_cjk >= MIN_LINK_LIST_CJK and block.link_density > settings.max_inner_link_density
             furniture = class_weight(block) < 0 and content_score(block) < share
             if links or furniture:
                 skip.append(block)

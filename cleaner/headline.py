@@ -26,7 +26,8 @@ TITLE_SPLIT_RE = re.compile(r"\s*(?:_|\||｜| - | – | — |－|--|(?<=[\u4e00-
 # a site name glued to the end of a <title> with a bare hyphen: "…一块顶十块GPU-EDN 电子技术设计"
 SUFFIX_RE = re.compile(r"-(?=[^-]+$)")
 NAVIGATION_RE = re.compile(r"首页|[>＞»]|当前位置|您的位置")
-TITLE_CLASS_RE = re.compile(r"title|biaoti|headline|\bbt\b|^h1$", re.IGNORECASE)
+# title-classed blocks: "title", "biaoti", "bt", and the "tit" of "xl-tit", "article_tit"
+TITLE_CLASS_RE = re.compile(r"title|biaoti|headline|\bbt\b|(?:^|[\s_-])tit(?:$|[\s_-])|^h1$", re.IGNORECASE)
 META_TITLES = ("articletitle", "og:title", "twitter:title", "headline", "title")
 HEADING_WEIGHT = {"h1": 3.0, "h2": 2.0, "h3": 1.0, "h4": 0.5, "h5": 0.5, "h6": 0.5}
 MAX_TITLE = 80

@@ -35,7 +35,10 @@ ROLE_PREFIX_RE = re.compile("^(?:" + "|".join(map(re.escape, ROLE_WORDS)) + ")")
 # the next label ends a value even with no space before it: "来源:福清新闻网作者:颜阵寒点击:次"
 # (a label needs its colon: "上海发布" and "日报编辑部" are sources, not labels)
 NEXT_LABEL = r"(?=[\s|｜丨【\[\]】)）]|(?:作者|记者|通讯员|责任编辑|编辑|发布时间|发布日期|时间|日期|浏览|点击|阅读|访问)(?:次数|数|量)?[:：]|$)"
-SOURCE_RE = re.compile(rf"(?:来源|信息来源|文章来源|稿件来源|来源于){C}\s*([^\s|｜丨【\[]+?){NEXT_LABEL}")
+# the publishing office of a government information page (发布机构) is its source too
+SOURCE_RE = re.compile(
+    rf"(?:来源|信息来源|文章来源|稿件来源|来源于|发布机构|发布单位|供稿单位){C}\s*([^\s|｜丨【\[]+?){NEXT_LABEL}"
+)
 # an editor label takes a colon, a bar or a slash ("编辑|禤志杰", "编辑/苏芳"); a staff code after the name
 # ("杨倩_NF4425", "韩保林 PK155") is not part of it
 EDITOR_RE = re.compile(
@@ -66,7 +69,7 @@ EDITOR_LINE_RE = re.compile(r"^\s*[\[【(（]?(?:责任编辑|值班编辑|网�
 # (never 记者： — in an interview it names the speaker: "记者：您怎么看？")
 CREDIT_LINE_RE = re.compile(r"^\s*[（(【\[]?\s*(?:本文|文章|稿件)?(?:来源|来源于|作者)[:：][^。？！]*$")
 INFO_LABEL_RE = re.compile(
-    rf"(?:来源|信息来源|最新更新|发布时间|发布日期|发表时间|更新时间|时间|日期|作者|浏览次数|点击数|阅读次数|访问量){C}"
+    rf"(?:来源|信息来源|发布机构|最新更新|发布时间|发布日期|发表时间|更新时间|成文日期|时间|日期|作者|浏览次数|点击数|阅读次数|访问量){C}"
 )
 # a byline: only role words and names, e.g. "□ 实习记者 寇静 记者 王斌 通讯员 田莉 白为"
 BYLINE_RE = re.compile(

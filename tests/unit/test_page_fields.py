@@ -134,3 +134,8 @@ def test_a_flattened_line_splits_between_paragraphs_but_not_inside_a_byline() ->
 
     line = "新京报快讯（记者 裴剑飞 通讯员 赵敬）今日有网友爆料。 第二段开始了 第三段"
     assert split_paragraphs(line) == ["新京报快讯（记者 裴剑飞 通讯员 赵敬）今日有网友爆料。", "第二段开始了", "第三段"]
+
+
+def test_a_government_information_page_names_its_office_and_date() -> None:
+    fields = zone("索引号：11220300MB1234 发布机构：四平市统计局", "成文日期：2020-02-17")
+    assert (fields.source, fields.published_at) == ("四平市统计局", "2020-02-17")

@@ -166,7 +166,7 @@ def read_head_zone(lines: list[str], fields: Fields, *, title: str | None = None
                 continue
             if role == "source" and fields.source is None:
                 fields.offer("source", name, f"{origin}:beside_date")
-            elif role == "account" and not fields.authors:
+            elif role == "account" and not fields.authors and not p.COLUMN_NAME_RE.search(name):
                 fields.add_authors([name], f"{origin}:account")
 
 

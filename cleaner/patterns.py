@@ -121,6 +121,10 @@ ORGANISATION_RE = re.compile(
 NAME_SLASH_OUTLET_RE = re.compile(r"^\s*([\u4e00-\u9fff]{2,4})\s*[/／]\s*([\u4e00-\u9fff·《》]{2,12})\s*$")
 # beside a date, after the source and its bracketed note: the name that wrote it ("[微博]单仁平我要评论(0)")
 NAME_AFTER_NOTE_RE = re.compile(r"[\]】]\s*([\u4e00-\u9fff]{2,4}?)(?=我要评论|\s|$)")
+# a channel or column name ("工作动态", "市政要闻") above a date: neither an account nor an author
+COLUMN_NAME_RE = re.compile(
+    r"(?:动态|新闻|要闻|资讯|公告|通知|专题|专栏|工作|信息|快讯|头条|视频|图片|评论|观点|首页)$"
+)
 # words of the widgets that sit beside a date line: never a source
 WIDGET_WORD_RE = re.compile(
     r"分享|字号|字体|收藏|关注|举报|评论|阅读|浏览|点击|打印|微博|微信|APP|扫一扫|二维码|\d+\s*次|更新|时间|日期|查看|行情|Facebook|Twitter|LINE|Telegram|WhatsApp|Plurk",

@@ -139,3 +139,7 @@ def test_a_flattened_line_splits_between_paragraphs_but_not_inside_a_byline() ->
 def test_a_government_information_page_names_its_office_and_date() -> None:
     fields = zone("索引号：11220300MB1234 发布机构：四平市统计局", "成文日期：2020-02-17")
     assert (fields.source, fields.published_at) == ("四平市统计局", "2020-02-17")
+
+
+def test_a_column_name_above_the_date_is_no_author() -> None:
+    assert zone("工作动态", "发布时间：2020-02-17 11:31").authors == []

@@ -266,9 +266,8 @@ def listed(title: str, lines: list[str], sign: str, limit: int) -> list[str]:
 
 
 def page_report(
-    page: Page, why: list[str], scored: dict[str, Scored], squash: Callable[[str], str], limit: int
+    page: Page, why: list[str], scored: dict[str, Scored], ours: Scored, squash: Callable[[str], str], limit: int
 ) -> list[str]:
-    ours = scored["newsflow"]
     prediction, row = ours.predictions[page.id], ours.pages[page.id]
     lines = [f"### {page.id} · {page.kind} · {page.encoding} — {', '.join(why)}", ""]
     lines += [*scores_table(page.id, scored), ""]
@@ -284,14 +283,16 @@ def page_report(
 
 
 def diff_report(pages: list[Page], scored: dict[str, Scored], scorer: ModuleType, limit: int) -> list[str]:
-    if "newsflow" not in scored:
+    # the first newsflow column (default or page script) against the peers
+    name = next((n for n in scored if n.startswith("newsflow")), None)
+    if name is None:
         return ["--diff compares newsflow with the peers: newsflow is not among the scored extractors"]
     reports = []
     for page in pages:
-        peers = {name: s.pages[page.id] for name, s in scored.items() if name != "newsflow"}
-        why = wrong_fields(scored["newsflow"].pages[page.id], peers)
+        peers = {n: s.pages[page.id] for n, s in scored.items() if not n.startswith("newsflow")}
+        why = wrong_fields(scored[name].pages[page.id], peers)
         if why:
-            reports.append(page_report(page, why, scored, scorer.squash, limit))
+            reports.append(page_report(page, why, scored, scored[name], scorer.squash, limit))
     header = (
         f"## Pages to look at: {len(reports)} of {len(pages)} (body behind the best peer by > 0.02, or a field wrong)"
     )

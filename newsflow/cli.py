@@ -38,9 +38,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "Per site the last crawl, next run and canary; topic sizes and consumer-group lag.",
     ),
     "topics": LazyCommand("newsflow.stream_cli:topics", "Create and list the service's topics."),
-    "worker": LazyCommand(
-        "newsflow.stream_cli:worker", "Clean raw pages into articles and rejections until stopped."
-    ),
+    "worker": LazyCommand("newsflow.stream_cli:worker", "Clean raw pages into articles and rejections until stopped."),
 }
 
 

@@ -3,21 +3,26 @@
 1. produce: N article-like JSON records of about 5 KB (keys, CloudEvents headers), flushed
    (acknowledged) at the end; msgs/s and MB/s.
 2. consume: the same N records read back from the beginning without a group.
-3. worker: the fixture pages (copies under distinct URLs) as raw records, cleaned by the
-   cleaning worker (group, commits, near-duplicate index, outputs acknowledged before each
-   commit) until the group has caught up; pages/s next to ``clean_page`` alone on the same
-   pages in this process (after a warm-up, so model loading counts in neither).
+3. worker: the pages of PATH (``--copies`` copies under distinct URLs) as raw records, cleaned
+   by the cleaning worker (group, commits, near-duplicate index, outputs acknowledged before
+   each commit) until the group has caught up; pages/s next to ``clean_page`` alone on the
+   same pages in this process, timed just before and just after the worker (their mean), after
+   a warm-up, so model loading counts in neither and background load hits both alike.
 
 The Kafka backend runs against the test broker (noida-db on 127.0.0.1, started here) unless
 ``--bootstrap`` names a cluster. noida-db is a development broker: its numbers say what the
 client path costs, not what an Apache Kafka cluster can take.
 
-    python bench/bench_streams.py [--records N] [--copies K] [--bootstrap HOST:PORT]
+    python bench/bench_streams.py [PATH] [--records N] [--copies K] [--backend B] [--bootstrap HOST:PORT]
+
+PATH is a corpus manifest (``manifest.jsonl``) or a folder of ``<id>.html`` (+ ``<id>.json``),
+by default the CMS fixtures.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -31,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import load_pages
+from bench.common import load_pages, reproduce_command
 from cleaner import CleanerSettings, clean_page
 from sinks.backends import cleaning_worker, create_topics, open_log, open_producer
 from sinks.log import Log, Record, Start
@@ -75,8 +80,9 @@ def consume(log: Log, topic: str, n: int) -> float:
     return elapsed
 
 
-def raw_pages(copies: int) -> list[RawPage]:
-    pages = load_pages(FIXTURES)
+def raw_pages(path: Path, copies: int) -> list[RawPage]:
+    """The pages of ``path``, ``copies`` times under distinct URLs, as the crawler would put them on raw."""
+    pages = load_pages(path)
     out = []
     for copy in range(copies):
         for page in pages:
@@ -119,19 +125,23 @@ def kafka_bootstrap(given: str | None, workdir: Path) -> Iterator[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", type=Path, nargs="?", default=FIXTURES, help="a manifest.jsonl or a folder")
     parser.add_argument("--records", type=int, default=20_000, help="JSON records to produce and consume")
-    parser.add_argument("--copies", type=int, default=8, help="copies of the 32 fixture pages for the worker")
+    parser.add_argument("--copies", type=int, default=8, help="copies of every page for the worker")
+    parser.add_argument("--backend", choices=("sqlite", "kafka", "both"), default="both", help="the logs to measure")
     parser.add_argument("--bootstrap", help="a Kafka cluster to use instead of a local noida-db")
     args = parser.parse_args()
+    backends = ("sqlite", "kafka") if args.backend == "both" else (args.backend,)
 
     cleaner = CleanerSettings()
-    pages = raw_pages(args.copies)
+    pages = raw_pages(args.path, args.copies)
     clean_alone(cleaner, pages[:64])  # warm-up: character model, OpenCC, lazy imports
-    alone = clean_alone(cleaner, pages)
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, kafka_bootstrap(args.bootstrap, Path(tmp)) as bootstrap:
-        for backend in ("sqlite", "kafka"):
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        bootstrap = stack.enter_context(kafka_bootstrap(args.bootstrap, Path(tmp))) if "kafka" in backends else None
+        for backend in backends:
             work = Path(tmp) / backend
             settings = StreamSettings(
                 bootstrap_servers=bootstrap if backend == "kafka" else None,
@@ -149,27 +159,33 @@ def main() -> None:
             mb = sum(r.size for r in records) / 1e6
             produced = produce(log, settings, records)
             consumed = consume(log, names.articles, len(records))
+            before = clean_alone(cleaner, pages)
             worker_s = run_worker(log, replace(settings, topic_prefix=settings.topic_prefix + "w."), cleaner, pages)
+            alone = (before + clean_alone(cleaner, pages)) / 2
             log.close()
-            rows.append((backend, len(records), mb, produced, consumed, worker_s))
+            rows.append((backend, len(records), mb, produced, consumed, worker_s, alone))
 
     size = rows[0][2] * 1e6 / rows[0][1]
     print(
         f"\n{args.records} JSON records of {size / 1000:.1f} KB; worker on {len(pages)} pages "
-        f"({args.copies} × 32 fixture pages); one process\n"
+        f"({args.copies} × {len(pages) // args.copies} pages of {args.path}); one process\n"
     )
     print("| backend | produce msgs/s | produce MB/s | consume msgs/s | consume MB/s | worker pages/s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for backend, n, mb, produced, consumed, worker_s in rows:
+    for backend, n, mb, produced, consumed, worker_s, _ in rows:
         name = "embedded SQLite (WAL, synchronous=FULL)" if backend == "sqlite" else "Kafka (noida-db, gzip, acks=all)"
         print(
             f"| {name} | {n / produced:,.0f} | {mb / produced:.1f} | {n / consumed:,.0f} | {mb / consumed:.1f} "
             f"| {len(pages) / worker_s:.1f} |"
         )
-    print(f"\nclean_page alone on the same pages: {len(pages) / alone:.1f} pages/s")
-    for backend, *_, worker_s in rows:
-        print(f"streaming overhead, {backend}: worker time / clean_page time = {worker_s / alone:.2f}")
-    print("\nreproduce: python bench/bench_streams.py " + " ".join(sys.argv[1:]))
+    print()
+    for backend, *_, worker_s, alone in rows:
+        print(
+            f"{backend}: clean_page alone {len(pages) / alone:.1f} pages/s; "
+            f"worker time / clean_page time = {worker_s / alone:.2f}"
+            f" (the worker cleans at {alone / worker_s:.0%} of clean_page's pages/s)"
+        )
+    print(f"\nreproduce: {reproduce_command()}")
 
 
 if __name__ == "__main__":

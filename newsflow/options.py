@@ -1,5 +1,8 @@
 """Options and settings shared by the commands; what a user can fix becomes a one-line CLI error.
 
+Light to import, as every command's ``--help`` imports it: the settings (which load the
+cleaner) and Kafka's errors are imported when a command runs.
+
 Setting errors (a bad value in the config file or a ``NEWSFLOW_*`` variable) and log
 errors (Kafka unreachable, the embedded log's file unusable) end the command with one
 sentence that says what is wrong and how to fix it. Anything else is a bug and keeps
@@ -13,23 +16,17 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
-from kafka.errors import KafkaError, RetriableError
 
-from cleaner import CleanerSettings
-from crawler.settings import CrawlerSettings
-from newsflow.settings import (
-    ServiceSettings,
-    SettingsError,
-    cleaner_settings,
-    crawler_settings,
-    service_settings,
-    stream_settings,
-)
 from sinks.log import DeliveryError, LogError
-from sinks.settings import StreamSettings
+
+if TYPE_CHECKING:
+    from cleaner import CleanerSettings
+    from crawler.settings import CrawlerSettings
+    from newsflow.settings import ServiceSettings
+    from sinks.settings import StreamSettings
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +52,8 @@ quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on 
 
 def explain(error: LogError) -> str:
     """The log error as one sentence with the fix, when the cause says what the fix is."""
+    from kafka.errors import KafkaError, RetriableError
+
     message = str(error).rstrip(". ")
     cause = error.__cause__
     if isinstance(error, DeliveryError) and error.permanent:
@@ -107,6 +106,8 @@ def setting_fix(message: str, config: Path | None) -> str:
 
 
 def _load(resolve: Callable[..., T], config: Path | None, flags: dict[str, Any]) -> T:
+    from newsflow.settings import SettingsError
+
     try:
         return resolve(config, **flags)
     except SettingsError as error:
@@ -115,16 +116,24 @@ def _load(resolve: Callable[..., T], config: Path | None, flags: dict[str, Any])
 
 
 def load_cleaner(config: Path | None, **flags: Any) -> CleanerSettings:
+    from newsflow.settings import cleaner_settings
+
     return _load(cleaner_settings, config, flags)
 
 
 def load_streams(config: Path | None, **flags: Any) -> StreamSettings:
+    from newsflow.settings import stream_settings
+
     return _load(stream_settings, config, flags)
 
 
 def load_crawler(config: Path | None, **flags: Any) -> CrawlerSettings:
+    from newsflow.settings import crawler_settings
+
     return _load(crawler_settings, config, flags)
 
 
 def load_service(config: Path | None, **flags: Any) -> ServiceSettings:
+    from newsflow.settings import service_settings
+
     return _load(service_settings, config, flags)

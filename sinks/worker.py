@@ -91,6 +91,7 @@ class Worker:
                 if self.on_delivered is not None:
                     self.on_delivered(outputs)
                 self.commit(consumer, batch)
+                del batch, outputs  # the page bodies go before the next poll brings the next batch's
                 if exit_when_idle and self.caught_up():
                     return
         finally:

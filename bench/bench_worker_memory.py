@@ -1,0 +1,130 @@
+"""Memory of a cleaning worker: its RSS as it cleans real pages on the embedded log.
+
+The pages of PATH go on the raw topic again and again (each copy under its own URL) until
+there are ``--pages`` records; then a fresh process (spawned, so it holds nothing of this
+one) runs the cleaning worker on them until the group has caught up, and notes its
+resident set (VmRSS in /proc/self/status) after every ``--every`` pages cleaned, and its
+peak (``ru_maxrss``). Flat after the first hundred pages means nothing accumulates per
+page: not the character model, not the OpenCC tables, not the near-duplicate index.
+
+    python bench/bench_worker_memory.py [PATH] [--pages N] [--every K]
+
+PATH is a corpus manifest (``manifest.jsonl``) or a folder of ``<id>.html`` (+ ``<id>.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import load_pages, reproduce_command
+from cleaner import CleanerSettings
+from sinks.backends import cleaning_worker, create_topics, open_log
+from sinks.log import Record
+from sinks.settings import StreamSettings
+from sinks.topics import RawPage
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "cms"
+FETCHED_AT = "2026-11-20T08:00:00+08:00"
+
+
+def rss_mb() -> float:
+    """This process's resident set now, in MB (VmRSS)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status (this benchmark needs Linux)")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def put_raw(settings: StreamSettings, path: Path, n: int) -> None:
+    """``n`` raw records cycling through the pages of ``path``, flushed every hundred."""
+    pages = load_pages(path)
+    log = open_log(settings)
+    names = create_topics(log, settings)
+    producer = log.producer()
+    for i in range(n):
+        page = pages[i % len(pages)]
+        url = f"http://bench.gov.cn/{i // len(pages)}/{page.id}.html"
+        ctype = page.headers.get("content-type")
+        producer.send(RawPage(url, url, 200, page.body, FETCHED_AT, "bench", "b", ctype).to_record(names.raw))
+        if i % 100 == 99:
+            producer.flush()
+    producer.flush()
+    producer.close()
+    log.close()
+
+
+def measure_worker(settings: StreamSettings, every: int, samples: multiprocessing.Queue[tuple[int, float]]) -> None:
+    """Run the worker until caught up; put (pages cleaned, VmRSS MB) after each ``every`` pages, then the peak."""
+    samples.put((0, rss_mb()))
+    cleaned = 0
+
+    def note(outputs: Sequence[Record]) -> None:
+        nonlocal cleaned
+        before, cleaned = cleaned, cleaned + len(outputs)
+        if cleaned // every > before // every:
+            samples.put((cleaned, rss_mb()))
+
+    log = open_log(settings)
+    try:
+        with cleaning_worker(log, settings, CleanerSettings(), threading.Event(), on_delivered=note) as worker:
+            worker.run(exit_when_idle=True)
+    finally:
+        log.close()
+    samples.put((-1, peak_rss_mb()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", type=Path, nargs="?", default=DEFAULT_PATH, help="a manifest.jsonl or a folder")
+    parser.add_argument("--pages", type=int, default=1000, help="raw records the worker cleans")
+    parser.add_argument("--every", type=int, default=100, help="note the RSS after this many pages (the batch size)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = StreamSettings(
+            db_path=f"{tmp}/log.db",
+            spool_path=f"{tmp}/spool.db",
+            index_path=f"{tmp}/index.db",
+            topic_prefix="bench.",
+            batch_size=args.every,
+        )
+        put_raw(settings, args.path, args.pages)
+        spawn = multiprocessing.get_context("spawn")
+        samples: multiprocessing.Queue[tuple[int, float]] = spawn.Queue()
+        child = spawn.Process(target=measure_worker, args=(settings, args.every, samples))
+        child.start()
+        rows = []
+        while True:
+            cleaned, mb = samples.get()
+            if cleaned < 0:
+                peak = mb
+                break
+            rows.append((cleaned, mb))
+        child.join()
+
+    print(f"\ncleaning worker on the embedded log, {args.pages} raw pages cycling through {args.path}\n")
+    print("| pages cleaned | VmRSS MB | since 100 pages |")
+    print("| ---: | ---: | ---: |")
+    base = next((mb for cleaned, mb in rows if cleaned >= 100), rows[0][1])
+    for cleaned, mb in rows:
+        growth = f"{mb - base:+.1f}" if cleaned >= 100 else ""
+        print(f"| {cleaned} | {mb:.1f} | {growth} |")
+    print(f"| peak (ru_maxrss) | {peak:.1f} | |")
+    print(f"\nreproduce: {reproduce_command()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SHINGLE = 4
@@ -32,6 +31,9 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
 
 
+BIT_TABLES = tuple(bytes((value >> bit) & 1 for value in range(256)) for bit in range(8))
+
+
 def _digest(text: str, size: int) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=size).hexdigest()
 
@@ -49,16 +51,17 @@ def simhash(text: str) -> str:
     """64-bit SimHash of the distinct character 4-grams, as 16 hex digits."""
     plain = NOISE_RE.sub("", text)
     shingles = {plain[i : i + SHINGLE] for i in range(max(len(plain) - SHINGLE + 1, 1))}
-    digests = [hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in shingles]
-    # count set bits one byte column at a time (Counter runs in C), then spread to bits
-    ones = [0] * SIGNATURE_BITS
+    blake = hashlib.blake2b
+    digests = b"".join([blake(s.encode("utf-8"), digest_size=8).digest() for s in shingles])
+    # count the set bits of each bit position in C: one byte column of all digests at a time,
+    # each bit of it mapped to 0/1 by a translation table and counted
+    half = len(shingles) / 2
+    signature = 0
     for column in range(SIGNATURE_BITS // 8):
-        for byte, count in Counter(d[column] for d in digests).items():
-            for bit in range(8):
-                if byte >> bit & 1:
-                    ones[column * 8 + bit] += count
-    half = len(digests) / 2
-    signature = sum(1 << (63 - i) for i, n in enumerate(ones) if n > half)
+        bytes_of_column = digests[column :: SIGNATURE_BITS // 8]
+        for bit, table in enumerate(BIT_TABLES):
+            if bytes_of_column.translate(table).count(1) > half:
+                signature |= 1 << (SIGNATURE_BITS - 1 - (column * 8 + bit))
     return f"{signature:016x}"
 
 

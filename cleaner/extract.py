@@ -30,7 +30,7 @@ from cleaner import selectors as sel
 from cleaner.blocks import Block, PageBlocks, measure
 from cleaner.body import BodyChoice, choose_body
 from cleaner.charclass import count_cjk
-from cleaner.headline import TitleEvidence, choose_title, title_evidence
+from cleaner.headline import TitleEvidence, block_showing, choose_title, title_evidence
 from cleaner.hints import PageHints
 from cleaner.layout import is_info_line
 from cleaner.metadata import Fields, find_date, read_head_zone, read_info_line, timestamp_date
@@ -112,6 +112,8 @@ def headline_chunk(page: PageBlocks, headline: Block | None, title: str | None) 
     """Where the headline starts in the page's text: its block, or the first text that is the title."""
     if headline is not None:
         return headline.first
+    if title and (shown := block_showing(page, title)) is not None:  # a block that is the title, not a link
+        return shown.first
     if title:
         key = "".join(title.split())
         for index, chunk in enumerate(page.chunks):

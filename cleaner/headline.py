@@ -125,13 +125,13 @@ def title_evidence(page: PageBlocks, meta: dict[str, str], page_title: str) -> T
         # the <title>'s article segment shown on the page in an unmarked block is a heading too
         headed = {id(c.block) for c in headings}
         for form in dict.fromkeys((longest, *SUFFIX_RE.split(longest, maxsplit=1)[:1])):
-            block = _block_showing(page, form)
+            block = block_showing(page, form)
             if block is not None and id(block) not in headed and count_cjk(form) >= 4:
                 headings.append(TitleCandidate(form, f"html:{block.tag}=title", 5.0, block))
     return TitleEvidence(tuple(headings), tuple(stated))
 
 
-def _block_showing(page: PageBlocks, text: str) -> Block | None:
+def block_showing(page: PageBlocks, text: str) -> Block | None:
     """The innermost block whose whole text is ``text`` (the first, in page order)."""
     key, cjk = squash(text), count_cjk(text)
     found = None

@@ -143,3 +143,18 @@ def test_a_government_information_page_names_its_office_and_date() -> None:
 
 def test_a_column_name_above_the_date_is_no_author() -> None:
     assert zone("工作动态", "发布时间：2020-02-17 11:31").authors == []
+
+
+def test_the_headline_is_found_by_its_text_outside_links() -> None:
+    """No heading holds the title: the info line is read under the block that shows it, not under
+    a breadcrumb link that repeats it (with another date beside it)."""
+    page = (
+        "<html><head><meta charset='utf-8'><meta property='og:title' content='市政协召开专题协商会'>"
+        "<title>某某市政协</title></head><body>"
+        "<div class='crumb'><a href='/'>首页</a> <a href='/a.html'>市政协召开专题协商会</a> 2019-01-01</div>"
+        "<div class='x'>市政协召开专题协商会</div><div class='y'>2023-12-01 14:43 来源：某某日报</div>"
+        f"<div class='z'><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></div></body></html>"
+    ).encode()
+    article = clean_page(page, url="http://www.example.gov.cn/a.html", settings=CleanerSettings())
+    assert isinstance(article, Article)
+    assert (article.published_at, article.source) == ("2023-12-01T14:43:00+08:00", "某某日报")

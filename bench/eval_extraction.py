@@ -283,7 +283,7 @@ def page_report(
 
 
 def diff_report(pages: list[Page], scored: dict[str, Scored], scorer: ModuleType, limit: int) -> list[str]:
-    # the first newsflow column (default or page script) against the peers
+    # the first newsflow column (the default) against the peers
     name = next((n for n in scored if n.startswith("newsflow")), None)
     if name is None:
         return ["--diff compares newsflow with the peers: newsflow is not among the scored extractors"]

@@ -133,10 +133,10 @@ def newsflow_prediction(page: Page, settings: CleanerSettings) -> Prediction:
     )
 
 
-def newsflow_keep_prediction(page: Page, settings: CleanerSettings) -> Prediction:
-    """The cleaner with ``target_script="keep"``: text and fields in the page's own script, as the
-    peers return them and as the corpus's ground truth is written (its traditional pages stay traditional)."""
-    return newsflow_prediction(page, replace(settings, target_script="keep"))
+def newsflow_converted_prediction(page: Page, settings: CleanerSettings) -> Prediction:
+    """The cleaner with ``keep_native_traditional=False``: pages written in traditional script come out
+    simplified too, while the corpus's ground truth (and every peer) keeps them as written."""
+    return newsflow_prediction(page, replace(settings, keep_native_traditional=False))
 
 
 def trafilatura_prediction(page: Page, *, on_str: bool = True) -> Prediction:
@@ -211,12 +211,12 @@ _SPECS: dict[str, _Spec] = {
         newsflow_prediction,
         needs_settings=True,
     ),
-    "newsflow-keep": _Spec(
+    "newsflow-converted": _Spec(
         "newsflow",
         "cleaner",
-        'clean_page(…, settings=CleanerSettings(target_script="keep"))',
+        "clean_page(…, settings=CleanerSettings(keep_native_traditional=False))",
         (*_BASE, "author", "source", "editor"),
-        newsflow_keep_prediction,
+        newsflow_converted_prediction,
         needs_settings=True,
     ),
     "trafilatura": _Spec(
@@ -249,7 +249,7 @@ _SPECS: dict[str, _Spec] = {
     ),
 }
 NAMES = tuple(_SPECS)
-DEFAULT_NAMES = ("newsflow", "newsflow-keep", "trafilatura", "readability", "gne")
+DEFAULT_NAMES = ("newsflow", "newsflow-converted", "trafilatura", "readability", "gne")
 
 
 def installed_version(package: str, module: str) -> str | None:

@@ -15,10 +15,12 @@ body, and last the labelled lines anywhere on the page.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from urllib.parse import urlsplit
 
 import lxml.html
 from cssselect import SelectorError
@@ -50,6 +52,8 @@ class Extracted:
     body_source: str
     stated: Fields = field(default_factory=Fields)  # site selectors, the lines under the headline, <meta>
     rest: Fields = field(default_factory=Fields)  # the lines after the body
+    language: str | None = None  # as the page declares it: <html lang>, Content-Language, og:locale
+    host: str | None = None  # of the page's address: where it was fetched, else its canonical link
 
     def initial_fields(self, title: str | None) -> Fields:
         """What the page states around the headline: trusted before any line of the body."""
@@ -82,6 +86,28 @@ def meta_values(root: lxml.html.HtmlElement) -> dict[str, str]:
         if name and content and name not in values:
             values[name] = content
     return values
+
+
+def page_language(root: lxml.html.HtmlElement, meta: dict[str, str]) -> str | None:
+    """The language the page declares for itself, first of ``<html lang>``, Content-Language, og:locale."""
+    declared = [root.get("lang"), root.get("xml:lang")]
+    declared += [
+        m.get("content") for m in root.iter("meta") if (m.get("http-equiv") or "").lower() == "content-language"
+    ]
+    declared.append(meta.get("og:locale"))
+    return next((value.strip() for value in declared if value and value.strip()), None)
+
+
+def page_host(root: lxml.html.HtmlElement, meta: dict[str, str], url: str | None) -> str | None:
+    """The host of the page's address: the fetched URL's, or for a saved file its canonical link's."""
+    addresses = [url] if url and url.startswith(("http://", "https://")) else []
+    addresses += [link.get("href") for link in root.iter("link") if (link.get("rel") or "").lower() == "canonical"]
+    addresses.append(meta.get("og:url"))
+    for address in addresses:
+        with contextlib.suppress(ValueError):
+            if address and (host := urlsplit(address.strip()).hostname):
+                return host
+    return None
 
 
 def read_meta(meta: dict[str, str]) -> Fields:
@@ -228,7 +254,15 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
     else:
         lines, source = fallback_lines(root, page, url, settings)
     rest = read_fields(html, page, meta, page_title, headline, body, head, settings)
-    return Extracted(title=head.title, lines=tuple(lines), body_source=source, stated=head, rest=rest)
+    return Extracted(
+        title=head.title,
+        lines=tuple(lines),
+        body_source=source,
+        stated=head,
+        rest=rest,
+        language=page_language(root, meta),
+        host=page_host(root, meta, url),
+    )
 
 
 def choose_body_and_title(

@@ -38,7 +38,7 @@ from cleaner.quality import assess
 from cleaner.reasons import Reason, Reject
 from cleaner.records import Article, EncodingInfo, Quality, Rejection
 from cleaner.repair import repair_line
-from cleaner.script import convert_script, detect_script
+from cleaner.script import convert_script, detect_script, output_script, written_in_traditional
 from cleaner.settings import CleanerSettings
 
 Timings = dict[str, float]
@@ -61,14 +61,28 @@ def timed(timings: Timings | None, stage: str) -> Iterator[None]:
 class TextDraft:
     """Lines after repair and normalisation, in both scripts."""
 
-    lines: tuple[str, ...]  # in the target script
+    lines: tuple[str, ...]  # in the output script
     original: tuple[str, ...]  # in the page's own script
     views: tuple[str, ...]  # simplified, for pattern matching
-    script: str
+    script: str  # the script the page is written in
+    target: str  # what the lines were put into: zh-Hans, zh-Hant, or keep (the page's own)
     repairs: dict[str, int]
 
+    @property
+    def text_script(self) -> str:
+        return self.script if self.target == "keep" else self.target
 
-def repair_and_normalise(text: str, settings: CleanerSettings, timings: Timings | None = None) -> TextDraft:
+
+def repair_and_normalise(
+    text: str,
+    settings: CleanerSettings,
+    timings: Timings | None = None,
+    *,
+    language: str | None = None,
+    host: str | None = None,
+) -> TextDraft:
+    """Repair each line, normalise it and put it into the output script; ``language`` (as the page
+    declares it) and ``host`` tell a page written in traditional script from a converted one."""
     repairs: Counter[str] = Counter()
     with timed(timings, "repair"):
         # line breaks only: str.splitlines also splits on U+0085 and U+001C-001E, bytes of Latin-1 mojibake
@@ -77,25 +91,29 @@ def repair_and_normalise(text: str, settings: CleanerSettings, timings: Timings 
         original = [normalise_spacing(fullwidth_punctuation(line)) for line in repaired]
         joined = "\n".join(original)
         script = detect_script(joined)
-        target = settings.target_script
+        # glued pinyin is a converter's mark: such a page was simplified before it was converted
+        native = not repairs["pinyin"] and written_in_traditional(joined, language=language, host=host)
+        target = output_script(
+            settings.target_script, script, native=native, keep_native=settings.keep_native_traditional
+        )
         converted = convert_script(joined, target).split("\n") if target != "keep" else original
         views = converted if target == "zh-Hans" else convert_script(joined, "zh-Hans").split("\n")
         if converted != original:
             repairs["script"] += sum(a != b for a, b in zip(converted, original, strict=True))
-    return TextDraft(tuple(converted), tuple(original), tuple(views), script, dict(repairs))
+    return TextDraft(tuple(converted), tuple(original), tuple(views), script, target, dict(repairs))
 
 
 AS_WRITTEN = ("meta:", "html:", "site:")  # field origins that read the page as written, not a simplified view
 
 
-def _in_target(value: str | None, settings: CleanerSettings, script: str, origin: str | None) -> str | None:
+def _in_target(value: str | None, draft: TextDraft, origin: str | None) -> str | None:
     """Fields come from text views (simplified) or straight from the markup (as the page wrote them):
-    into the target script; with ``keep``, a value read from a view goes back into the page's script."""
-    target = settings.target_script
+    into the draft's output script; kept as found, a value read from a view goes back into the page's script."""
+    target = draft.target
     if target == "keep":
         if (origin or "").startswith(AS_WRITTEN):
             return value
-        target = script
+        target = draft.script
     if value is None or target not in ("zh-Hans", "zh-Hant"):
         return value
     return convert_script(value, target)
@@ -138,7 +156,7 @@ def build_article(
         sources["body"] = extracted.body_source
 
     def target(value: str | None, name: str) -> str | None:
-        return _in_target(value, settings, draft.script, sources.get(name))
+        return _in_target(value, draft, sources.get(name))
 
     return Article(
         id=article_id(url, digest),
@@ -154,6 +172,7 @@ def build_article(
         text=text,
         text_original=text_original,
         script=draft.script,
+        text_script=draft.text_script,
         encoding=encoding,
         repairs=draft.repairs,
         removed=tuple(layout.removed),
@@ -175,7 +194,13 @@ def _clean_lines(
     timings: Timings | None = None,
     page_breaks: frozenset[int] = frozenset(),
 ) -> Article:
-    draft = repair_and_normalise(text, settings, timings)
+    draft = repair_and_normalise(
+        text,
+        settings,
+        timings,
+        language=extracted.language if extracted is not None else None,
+        host=extracted.host if extracted is not None else None,
+    )
     title = title_view = None
     if extracted is not None and extracted.title:
         repaired = repair_line(extracted.title, settings, Counter())

@@ -41,11 +41,12 @@ class Article:
     url: str | None
     title: str | None
     text: str
-    script: str
+    script: str  # the script the page is written in: zh-Hans, zh-Hant or mixed
     quality: Quality
     content_hash: str
     simhash: str
     cleaner_version: str
+    text_script: str | None = None  # the script text and fields are in (zh-Hans, zh-Hant, or mixed as found)
     subtitle: str | None = None
     summary: str | None = None
     authors: tuple[str, ...] = ()

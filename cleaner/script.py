@@ -123,6 +123,38 @@ def detect_script(text: str) -> str:
     return "mixed"
 
 
+TRADITIONAL_LANG_RE = re.compile(r"zh[-_](hant|tw|hk|mo)\b", re.IGNORECASE)
+TRADITIONAL_TLDS = (".tw", ".hk", ".mo")
+CORNER_QUOTES = "「」『』"
+CURLY_QUOTES = "“”‘’"
+
+
+def written_in_traditional(text: str, *, language: str | None, host: str | None) -> bool:
+    """Whether traditional text was written so (Taiwan, Hong Kong, Macau) rather than converted to it.
+
+    Evidence in order of trust: the declared language (``zh-Hant``, ``zh-TW``, ``zh-HK``, ``zh-MO``
+    against any other declared ``zh``), the page's host under .tw/.hk/.mo, then the quotation
+    marks — writing in traditional script quotes with 「」, a character converter leaves the simplified
+    page's “”. A Big5 codec is no evidence: mainland sites serve their converted pages in Big5.
+    """
+    language = (language or "").strip()
+    if language.lower().startswith("zh"):  # a template's stray lang="en" says nothing
+        return bool(TRADITIONAL_LANG_RE.match(language))
+    if host and host.lower().rstrip(".").endswith(TRADITIONAL_TLDS):
+        return True
+    corner = sum(text.count(mark) for mark in CORNER_QUOTES)
+    return corner > 0 and corner > 2 * sum(text.count(mark) for mark in CURLY_QUOTES)
+
+
+def output_script(target: str, written: str, *, native: bool, keep_native: bool) -> str:
+    """The script text is put into: ``target``, except that under ``zh-Hans`` a page written in
+    traditional script keeps it when ``keep_native`` (converting it is translation, not repair);
+    mixed text and a converter's traditional rendering of a simplified page are still converted."""
+    if target == "zh-Hans" and keep_native and native and written == "zh-Hant":
+        return "keep"
+    return target
+
+
 def needs_conversion(text: str, target: str) -> bool:
     if target == "keep":
         return False

@@ -19,6 +19,9 @@ TARGET_SCRIPTS: tuple[str, ...] = ("zh-Hans", "zh-Hant", "keep")
 class CleanerSettings:
     #: output script of text and fields: simplified, traditional, or as found
     target_script: TargetScript = "zh-Hans"
+    #: under ``zh-Hans``, a page written in traditional script (declared zh-Hant/zh-TW/zh-HK/zh-MO, a Big5
+    #: codec, or 「」 quoting) keeps its script; mixed text and converted pages are converted all the same
+    keep_native_traditional: bool = True
     #: pages larger than this are rejected before parsing (bytes)
     max_body_bytes: int = 5_000_000
     #: fewer CJK characters than this in the cleaned text is ``quality.too_short``

@@ -3,7 +3,8 @@
 The corpus is third-party data and is never copied here: without ``../shared`` these tests skip.
 They hold the cleaner to floors a little under what it measures on the corpus (see
 ``bench/eval_extraction.py`` for the full table beside the peers), scored with the corpus's own
-scorer functions, in the page's own script (``target_script="keep"``), as the ground truth is written.
+scorer functions, with the default settings: the ground truth is written in each page's own script,
+and a page written in traditional script keeps it by default (``keep_native_traditional``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.conftest import ROOT, char_f1
 CORPUS = ROOT.parent / "shared" / "corpus"
 MANIFEST = CORPUS / "pages" / "manifest.jsonl"
 pytestmark = pytest.mark.skipif(not MANIFEST.is_file(), reason="no ../shared/corpus beside the repository")
-KEEP = replace(CleanerSettings(), target_script="keep")
+DEFAULT = CleanerSettings()
 
 
 @cache
@@ -47,7 +48,7 @@ def page_bytes(row: dict) -> bytes:
 @cache
 def results() -> tuple[Article | Rejection, ...]:
     return tuple(
-        clean_page(page_bytes(r), url=r["url"] or "http://example.invalid/a.html", settings=KEEP) for r in rows()
+        clean_page(page_bytes(r), url=r["url"] or "http://example.invalid/a.html", settings=DEFAULT) for r in rows()
     )
 
 
@@ -105,6 +106,20 @@ def test_authors_and_sources() -> None:
     assert share([isinstance(a, Article) and same(a.source, r, "source") for a, r in sourced]) >= 0.83
 
 
+def test_pages_written_in_traditional_keep_their_script_and_say_so() -> None:
+    pairs = [(a, r) for a, r in zip(results(), rows(), strict=True) if r["page_kind"] == "news_taiwan"]
+    assert pairs
+    for article, _ in pairs:
+        assert isinstance(article, Article)
+        assert (article.script, article.text_script) == ("zh-Hant", "zh-Hant")
+    converted = replace(DEFAULT, keep_native_traditional=False)
+    article, row = pairs[0]
+    again = clean_page(page_bytes(row), url="http://example.invalid/a.html", settings=converted)
+    assert isinstance(again, Article)
+    assert (again.script, again.text_script) == ("zh-Hant", "zh-Hans")
+    assert again.title != article.title and again.text_original
+
+
 def test_every_article_says_how_its_body_was_chosen() -> None:
     for article in results():
         if isinstance(article, Article) and article.field_sources["body"] not in ("trafilatura", "body"):
@@ -121,11 +136,11 @@ def test_traditional_pages_read_the_same_in_big5_and_gb(label: str | None, codec
     traditional = [r for r in rows() if r["page_kind"] == "news_taiwan"][:3]
     assert traditional
     for row in traditional:
-        original = clean_page(page_bytes(row), url="http://example.invalid/a.html", settings=KEEP)
+        original = clean_page(page_bytes(row), url="http://example.invalid/a.html", settings=DEFAULT)
         text = page_bytes(row).decode("utf-8")
         text = re.sub(r"charset=[\"']?utf-8[\"']?", f"charset={label}" if label else "", text, flags=re.IGNORECASE)
         again = clean_page(
-            text.encode(codec, errors="xmlcharrefreplace"), url="http://example.invalid/a.html", settings=KEEP
+            text.encode(codec, errors="xmlcharrefreplace"), url="http://example.invalid/a.html", settings=DEFAULT
         )
         assert isinstance(original, Article) and isinstance(again, Article), again
         assert again.title == original.title

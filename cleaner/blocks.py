@@ -77,6 +77,7 @@ class Block:
     in_link: bool = False
     hidden: bool = False
     index: int = -1  # position in ``PageBlocks.blocks``
+    after: int = -1  # position after its last descendant: they are ``blocks[index + 1 : after]``
     weight: float | None = None  # class/id weight, computed once when asked (cleaner.body)
 
     @property
@@ -179,6 +180,7 @@ def measure(root: etree._Element, *, min_paragraph_cjk: int) -> PageBlocks:
                 chunks.append("\n")
             block.end = offset
             block.last = len(chunks)
+            block.after = len(page.blocks)
             _close(block, min_paragraph_cjk)
             if parent is not None:
                 parent.cjk += block.cjk

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import islice
 
 from cleaner import selectors as sel
 from cleaner.blocks import TAG_WEIGHT, Block, PageBlocks
@@ -127,9 +126,31 @@ def gather(
         key=content_score,
         reverse=True,
     )[: settings.walk_candidates]
-    candidates = [Candidate(b, source, candidate_score(b, source, headline, settings)) for b, source in named]
-    candidates += [Candidate(b, "density", candidate_score(b, "density", headline, settings)) for b in walked]
-    return sorted(candidates, key=lambda c: c.score, reverse=True)
+    blocks = [*named, *((b, "density") for b in walked)]
+    raw = sorted(
+        (Candidate(b, source, candidate_score(b, source, headline, settings)) for b, source in blocks),
+        key=lambda c: c.score,
+        reverse=True,
+    )
+    # each score is then weighed by the share of text the block keeps (at most 1): best first, until no
+    # unweighed score can reach the second-best weighed one, so the winner and its runner-up are exact
+    ranked: list[Candidate] = []
+    for i, candidate in enumerate(raw):
+        if len(ranked) >= 2 and candidate.score <= ranked[1].score:
+            return ranked + raw[i:]
+        share = kept_share(candidate.block, page, settings)
+        ranked.append(Candidate(candidate.block, candidate.source, candidate.score * share))
+        ranked.sort(key=lambda c: c.score, reverse=True)
+    return ranked
+
+
+def kept_share(block: Block, page: PageBlocks, settings: CleanerSettings) -> float:
+    """The share of a block's text its lines would keep: a teaser list scores on the summaries its items
+    carry, but its lines leave them out as furniture, so it is worth only what stays."""
+    if not block.cjk:
+        return 0.0
+    left_out = sum(b.cjk for b in furniture_inside([block], page, settings))
+    return max(0.0, 1.0 - left_out / block.cjk)
 
 
 def with_siblings(winner: Block, page: PageBlocks, settings: CleanerSettings) -> list[Block]:
@@ -148,7 +169,9 @@ def with_siblings(winner: Block, page: PageBlocks, settings: CleanerSettings) ->
             continue
         if class_weight(block) < 0 or block.link_density > settings.max_sibling_link_density:
             continue
-        if content_score(block) >= floor or (block.paragraphs and block.own_cjk >= settings.min_sibling_paragraph_cjk):
+        own_paragraph = block.paragraphs and block.own_cjk >= settings.min_sibling_paragraph_cjk
+        score = content_score(block)
+        if own_paragraph or (score >= floor and score * kept_share(block, page, settings) >= floor):
             chosen.append(block)
     return chosen
 
@@ -158,15 +181,15 @@ def furniture_inside(blocks: list[Block], page: PageBlocks, settings: CleanerSet
     skip: list[Block] = []
     for top in blocks:
         share = settings.sibling_share * content_score(top)
-        for block in islice(page.blocks, top.index + 1, None):
-            if not top.contains(block):
-                break  # the blocks after ``top`` in page order are its descendants, then the rest
-            if any(s.contains(block) for s in skip) or block.tag == "a":
-                continue
+        i = top.index + 1
+        while i < top.after:  # its descendants, in page order; a subtree left out is jumped over
+            block = page.blocks[i]
             links = block.link_cjk >= MIN_LINK_LIST_CJK and block.link_density > settings.max_inner_link_density
-            furniture = class_weight(block) < 0 and content_score(block) < share
-            if links or furniture:
+            if block.tag != "a" and (links or (class_weight(block) < 0 and content_score(block) < share)):
                 skip.append(block)
+                i = block.after
+            else:
+                i += 1
     return skip
 
 

@@ -64,3 +64,25 @@ def test_a_hint_on_a_sidebar_loses_to_the_body() -> None:
     """Every hinted element is a candidate under the same score: a sidebar with a CMS class does not win."""
     page = plain_page().replace(b"class='left'", b"class='article-content'")
     check(clean_page(page, url=URL, settings=CleanerSettings()), "density")
+
+
+def test_a_short_article_beats_a_teaser_stream_whose_summaries_are_furniture() -> None:
+    """A portal's "more for you" stream scores on its items' long summaries, but those are furniture the
+    body leaves out: a candidate is worth the text it keeps, so the short item under the headline wins."""
+    summary = "，".join(EXPECTED["text"].replace("\n", "，").split("，")[5:40])[:430]
+    teasers = "".join(
+        f"<li><div class='item-content'><div class='provider'>新闻网 · {i} 小时前</div>"
+        f"<h4><a href='/t{i}.html'>第{i}篇推荐文章的标题在这里显示</a></h4>"
+        f"<p class='item-summary'>{summary}</p></div></li>"
+        for i in range(8)
+    )
+    html = (
+        "<html><head><meta charset='utf-8'><title>短讯</title></head><body>"
+        f"<article><h1>{EXPECTED['title']}</h1><div class='byline'>2020-02-20 08:21</div>"
+        f"<div class='article-body'><p>{PARAGRAPHS[0][:150]}</p></div></article>"
+        f"<h3>你可能还想看</h3><ul class='stream'>{teasers}</ul></body></html>"
+    )
+    result = clean_page(html.encode("utf-8"), url=URL, settings=CleanerSettings())
+    assert isinstance(result, Article), result
+    assert result.text == PARAGRAPHS[0][:150]
+    assert "item-content" not in result.field_sources["body_choice"]

@@ -35,7 +35,7 @@ from cleaner.charclass import count_cjk
 from cleaner.headline import TitleEvidence, block_showing, choose_title, title_evidence
 from cleaner.hints import PageHints
 from cleaner.layout import is_info_line
-from cleaner.metadata import Fields, find_date, read_head_zone, read_info_line, timestamp_date
+from cleaner.metadata import Fields, clean_source, find_date, read_head_zone, read_info_line, timestamp_date
 from cleaner.reasons import Reason, Reject
 from cleaner.script import convert_script
 from cleaner.settings import CleanerSettings
@@ -54,6 +54,7 @@ class Extracted:
     rest: Fields = field(default_factory=Fields)  # the lines after the body
     language: str | None = None  # as the page declares it: <html lang>, Content-Language, og:locale
     host: str | None = None  # of the page's address: where it was fetched, else its canonical link
+    page_text: str = ""  # every text of the page, as written: where a field read from a view is found again
 
     def initial_fields(self, title: str | None) -> Fields:
         """What the page states around the headline: trusted before any line of the body."""
@@ -262,6 +263,7 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
         rest=rest,
         language=page_language(root, meta),
         host=page_host(root, meta, url),
+        page_text="".join(page.chunks),
     )
 
 
@@ -334,6 +336,8 @@ def read_fields(
         read_lines(simplified(after), rest, "page:after", bare_date=False)
     if (at := html.find("var ct")) >= 0 and (stamp := p.SCRIPT_TIMESTAMP_RE.match(html, at)):
         rest.offer("published_at", timestamp_date(stamp.group(1)), "script:timestamp")
+    if (at := html.find("var nickname")) >= 0 and (account := p.SCRIPT_ACCOUNT_RE.match(html, at)):
+        rest.offer("source", clean_source(account.group(1)), "html:script_account")  # a WeChat article's account
     if anchor is not None:  # no date in the usual places: the first short line with one after the headline
         later = page.lines(anchor, len(page.chunks))[1 : settings.first_date_lines]
         read_lines(simplified([line for line in later if len(line) <= 60]), rest, "page:first_date", bare_date=True)

@@ -19,10 +19,21 @@ SPACED_NAME_RE = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])[ \u3000]{1,3
 
 
 def format_date(match: re.Match[str]) -> str | None:
-    """ISO 8601 at the precision shown: ``2020-02-17`` or ``2020-02-17T11:31:00+08:00``."""
-    year, month, day, hour, minute, second = match.groups()
+    """ISO 8601 at the precision shown: ``2020-02-17`` or ``2020-02-17T11:31:00+08:00`` (a 12-hour
+    clock's ``下午8:21`` is 20:21)."""
+    hour, half = match.group("hour"), match.group("half")
+    clock = int(hour or 0)
+    if half in p.AFTERNOON and clock < 12 and not (half == "中午" and clock >= 11):
+        clock += 12
     try:
-        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        moment = datetime(
+            int(match.group("year")),
+            int(match.group("month")),
+            int(match.group("day")),
+            clock,
+            int(match.group("minute") or 0),
+            int(match.group("second") or 0),
+        )
     except ValueError:
         return None
     if hour is None:
@@ -174,9 +185,14 @@ def _date_part_glue(previous: str, line: str) -> str | None:
     """How a line continues a date the line before began, or None when it does not."""
     if p.YEAR_ONLY_RE.match(previous) and p.MONTH_DAY_RE.match(line):
         return "/"
-    if p.TIME_ONLY_RE.match(line) and (date := p.DATE_RE.search(previous)) and date.group(4) is None:
+    if p.TIME_ONLY_RE.match(line) and (date := p.DATE_RE.search(previous)) and date.group("hour") is None:
         return " "
     return None
+
+
+def is_organisation(name: str) -> bool:
+    """An organisation's name, or one with its section after a hyphen (``香港电台-财经``)."""
+    return any(p.ORGANISATION_RE.search(part) for part in re.split(r"\s*[-－—]\s*", name) if part)
 
 
 def _beside_date(joined: list[str], at: int, title: str | None) -> list[tuple[str, str]]:
@@ -197,7 +213,7 @@ def _beside_date(joined: list[str], at: int, title: str | None) -> list[tuple[st
     for j, role in ((at + 1, "source"), (at - 1, "account")):
         neighbour = p.VALUE_END_RE.split(joined[j], maxsplit=1)[0].strip() if 0 <= j < len(joined) else ""
         if neighbour and not (title and neighbour in title) and len(neighbour.split()) == 1:
-            found.append((neighbour, "source" if role == "source" or p.ORGANISATION_RE.search(neighbour) else role))
+            found.append((neighbour, "source" if role == "source" or is_organisation(neighbour) else role))
     return found
 
 

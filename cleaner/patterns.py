@@ -133,9 +133,12 @@ WIDGET_WORD_RE = re.compile(
 
 # --- dates ------------------------------------------------------------------
 DATE_RE = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:\s*[T\s-]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
+    r"(?<!\d)(?P<year>(?:19|20)\d{2})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
+    r"(?:\s*[（(]?(?:星期|周|週|礼拜|禮拜)[一二三四五六日天][)）]?)?"  # a weekday: part of the date, never a source
+    r"(?:\s*(?P<half>上午|下午|中午|晚上|凌晨|早上)?\s*[T\s-]?\s*(?P<hour>\d{1,2})\s*[:：时]"
+    r"\s*(?P<minute>\d{1,2})(?:\s*[:：分]\s*(?P<second>\d{1,2}))?)?"
 )
+AFTERNOON = ("下午", "晚上", "中午")  # 12-hour clock words that add 12 hours
 # the pieces of a date a page sets on lines of their own
 YEAR_ONLY_RE = re.compile(r"^\s*(?:19|20)\d{2}\s*年?\s*$")
 MONTH_DAY_RE = re.compile(r"^\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*$")
@@ -146,6 +149,8 @@ MONTH_NAME_DATE_RE = re.compile(
 )
 # a publication time kept in a page script: WeChat articles' ``var ct = "1581517074"``
 SCRIPT_TIMESTAMP_RE = re.compile(r"""var ct\s*=\s*["'](\d{10})["']""")
+# ... and the account that published it: ``var nickname = "爱否科技"``
+SCRIPT_ACCOUNT_RE = re.compile(r"""var nickname\s*=\s*["']([^"'\\<>]{2,30})["']""")
 DATE_LABEL_RE = re.compile(rf"(?:发布时间|发布日期|发表时间|发文日期|成文日期|时间|日期){C}\s*")
 
 # --- furniture: (kind, pattern), checked in order --------------------------

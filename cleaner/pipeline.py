@@ -38,7 +38,7 @@ from cleaner.quality import assess
 from cleaner.reasons import Reason, Reject
 from cleaner.records import Article, EncodingInfo, Quality, Rejection
 from cleaner.repair import repair_line
-from cleaner.script import convert_script, detect_script, output_script, written_in_traditional
+from cleaner.script import as_written, convert_script, detect_script, output_script, written_in_traditional
 from cleaner.settings import CleanerSettings
 
 Timings = dict[str, float]
@@ -106,17 +106,23 @@ def repair_and_normalise(
 AS_WRITTEN = ("meta:", "html:", "site:")  # field origins that read the page as written, not a simplified view
 
 
-def _in_target(value: str | None, draft: TextDraft, origin: str | None) -> str | None:
-    """Fields come from text views (simplified) or straight from the markup (as the page wrote them):
-    into the draft's output script; kept as found, a value read from a view goes back into the page's script."""
-    target = draft.target
-    if target == "keep":
+def _in_target(
+    value: str | None, draft: TextDraft, origin: str | None, written: str, *, name: bool = False
+) -> str | None:
+    """Fields come from text views (simplified) or straight from the markup (as the page wrote them).
+    They go into the draft's output script, except where the page's own writing is kept: with
+    ``keep``, and for people's names on a page written in simplified script (t2s would change the
+    characters a name is written with, 王頔 → 王𬱖). A kept value read from a view is found again in
+    ``written`` (the page's text as written), or converted back when it is not there."""
+    if value is None:
+        return None
+    if draft.target == "keep" or (name and draft.script == "zh-Hans"):
         if (origin or "").startswith(AS_WRITTEN):
             return value
-        target = draft.script
-    if value is None or target not in ("zh-Hans", "zh-Hant"):
-        return value
-    return convert_script(value, target)
+        if found := as_written(value, written):
+            return found
+        return convert_script(value, draft.script) if draft.script in ("zh-Hans", "zh-Hant") else value
+    return convert_script(value, draft.target)
 
 
 def build_article(
@@ -155,8 +161,10 @@ def build_article(
     if extracted is not None:
         sources["body"] = extracted.body_source
 
-    def target(value: str | None, name: str) -> str | None:
-        return _in_target(value, draft, sources.get(name))
+    written = extracted.page_text if extracted is not None else "\n".join(draft.original)
+
+    def target(value: str | None, field: str) -> str | None:
+        return _in_target(value, draft, sources.get(field), written, name=field in ("authors", "editor"))
 
     return Article(
         id=article_id(url, digest),

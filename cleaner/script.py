@@ -73,6 +73,7 @@ class ScriptTables:
     simplified_only: frozenset[str]  # characters s2t changes
     protected: tuple[tuple[str, str], ...]  # (simplified, traditional)
     protected_re: re.Pattern[str]
+    written_forms: dict[str, str]  # simplified character -> a regex class of it and its traditional forms
 
 
 def _changed_chars(converter: opencc.OpenCC, chars: list[str]) -> frozenset[str]:
@@ -88,14 +89,30 @@ def load_tables() -> ScriptTables:
     text = resources.files("cleaner").joinpath("data/protected_terms.tsv").read_text("utf-8")
     pairs = tuple(tuple(line.split("\t")) for line in text.splitlines() if line and not line.startswith("#"))
     forms = sorted({form for pair in pairs for form in pair}, key=len, reverse=True)
+    traditional_only = _changed_chars(t2s, chars)
+    simplified = t2s.convert("\n".join(sorted(traditional_only))).split("\n")
+    variants: dict[str, set[str]] = {}
+    for trad, simp in zip(sorted(traditional_only), simplified, strict=True):
+        if len(simp) == 1:
+            variants.setdefault(simp, {simp}).add(trad)
     return ScriptTables(
         t2s=t2s,
         s2t=s2t,
-        traditional_only=_changed_chars(t2s, chars),
+        traditional_only=traditional_only,
         simplified_only=_changed_chars(s2t, chars),
         protected=pairs,  # type: ignore[arg-type]
         protected_re=re.compile("|".join(map(re.escape, forms))),
+        written_forms={simp: "[" + "".join(sorted(forms)) + "]" for simp, forms in variants.items()},
     )
+
+
+def as_written(value: str, text: str) -> str | None:
+    """``value``, read from a simplified view, as ``text`` (the page in its own script) writes it:
+    the first span whose characters are the value's or their traditional forms, or None."""
+    forms = load_tables().written_forms
+    pattern = "".join(forms.get(char) or re.escape(char) for char in value)
+    found = re.search(pattern, text)
+    return found.group() if found else None
 
 
 def count_script_chars(text: str) -> tuple[int, int]:

@@ -68,17 +68,17 @@ def share(hits: list[bool]) -> float:
     return sum(hits) / len(hits)
 
 
-def test_no_page_raises_and_at_most_one_is_rejected() -> None:
+def test_no_page_raises_or_is_rejected() -> None:
     rejected = [r for r in results() if isinstance(r, Rejection)]
     assert not [r for r in rejected if r.reason is Reason.INTERNAL_ERROR], rejected
-    assert len(rejected) <= 1, [(r.reason.value, r.detail) for r in rejected]
+    assert not rejected, [(r.reason.value, r.detail) for r in rejected]
 
 
 def test_body_beats_the_peers_floor() -> None:
     scores = [
         body_f1(a.text if isinstance(a, Article) else "", r["body"]) for a, r in zip(results(), rows(), strict=True)
     ]
-    assert sum(scores) / len(scores) >= 0.96
+    assert sum(scores) / len(scores) >= 0.965
     gb = [f for f, r in zip(scores, rows(), strict=True) if r["encoding_hint"] != "utf-8"]
     assert sum(gb) / len(gb) >= 0.95
 
@@ -86,7 +86,7 @@ def test_body_beats_the_peers_floor() -> None:
 def test_titles_and_dates() -> None:
     pairs = list(zip(results(), rows(), strict=True))
     titles = [isinstance(a, Article) and same(a.title, r, "title") for a, r in pairs]
-    assert share(titles) >= 0.95
+    assert share(titles) >= 0.97
     day = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
     dated = [(a, r) for a, r in pairs if day.match(r["publish_time"] or "")]
     dates = [isinstance(a, Article) and (a.published_at or "")[:10] == r["publish_time"][:10] for a, r in dated]
@@ -101,9 +101,9 @@ def test_authors_and_sources() -> None:
         isinstance(a, Article) and all(s.squash(name) in s.squash(" ".join(a.authors)) for name in r["author"].split())
         for a, r in authored
     ]
-    assert share(authors) >= 0.78
+    assert share(authors) >= 0.84
     sourced = [(a, r) for a, r in pairs if r["source"]]
-    assert share([isinstance(a, Article) and same(a.source, r, "source") for a, r in sourced]) >= 0.83
+    assert share([isinstance(a, Article) and same(a.source, r, "source") for a, r in sourced]) >= 0.9
 
 
 def test_pages_written_in_traditional_keep_their_script_and_say_so() -> None:

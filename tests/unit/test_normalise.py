@@ -8,7 +8,7 @@ import pytest
 
 from cleaner import Article, CleanerSettings, clean_page
 from cleaner.normalise import fullwidth_punctuation, normalise_spacing
-from cleaner.script import convert_script, detect_script, output_script, written_in_traditional
+from cleaner.script import as_written, convert_script, detect_script, output_script, written_in_traditional
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,9 @@ def test_output_script_converts_mixed_text_whatever_its_origin() -> None:
     assert output_script("zh-Hans", "zh-Hant", native=True, keep_native=True) == "keep"
     assert output_script("zh-Hant", "zh-Hans", native=True, keep_native=True) == "zh-Hant"
     assert output_script("zh-Hans", "zh-Hant", native=True, keep_native=False) == "zh-Hans"
+
+
+def test_a_value_read_from_the_simplified_view_is_found_again_as_written() -> None:
+    page = "作者：香港電台-財經\n2024年5月22日"
+    assert as_written("香港电台-财经", page) == "香港電台-財經"  # s2t would write 電臺
+    assert as_written("人民日报", page) is None

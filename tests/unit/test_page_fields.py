@@ -158,3 +158,35 @@ def test_the_headline_is_found_by_its_text_outside_links() -> None:
     article = clean_page(page, url="http://www.example.gov.cn/a.html", settings=CleanerSettings())
     assert isinstance(article, Article)
     assert (article.published_at, article.source) == ("2023-12-01T14:43:00+08:00", "某某日报")
+
+
+def test_a_weekday_and_a_twelve_hour_clock_belong_to_the_date() -> None:
+    fields = zone("香港电台-财经", "2024年5月22日周三 下午8:21")
+    assert fields.published_at == "2024-05-22T20:21:00+08:00"
+    assert fields.source == "香港电台-财经" and not fields.authors  # an outlet and its section, not an account
+    assert find_date("2019年3月1日（星期五）上午10:05") == "2019-03-01T10:05:00+08:00"
+    assert find_date("2019-03-01 晚上9:30") == "2019-03-01T21:30:00+08:00"
+    assert find_date("2019年3月1日 中午12:10") == "2019-03-01T12:10:00+08:00"
+
+
+def test_a_wechat_article_names_its_account_in_its_script() -> None:
+    html = (
+        "<html><head><meta charset='utf-8'><title>新品发布</title></head><body>"
+        f"<h1>新品发布</h1><p>昨天</p><div class='rich_media_content'><p>{PARAGRAPH}</p></div>"
+        '<script>var nickname = "数码前线";\nvar ct = "1581517074";</script></body></html>'
+    )
+    article = clean_page(html.encode("utf-8"), url="http://example.invalid/a", settings=CleanerSettings())
+    assert isinstance(article, Article), article
+    assert article.source == "数码前线" and article.published_at == "2020-02-12T22:17:54+08:00"
+
+
+def test_names_keep_the_characters_a_simplified_page_writes_them_with() -> None:
+    """t2s would turn 王頔 into 王𬱖: a person's name on a simplified page stays as the page writes it."""
+    html = (
+        "<html><head><meta charset='utf-8'><title>市政协召开专题协商会议</title></head><body>"
+        f"<h1>市政协召开专题协商会议</h1><div>2020-02-17 11:31 记者 魏其濛</div><div class='article'><p>{PARAGRAPH}</p>"
+        "<p>（责任编辑：王頔）</p></div></body></html>"
+    )
+    article = clean_page(html.encode("utf-8"), url="http://example.invalid/a", settings=CleanerSettings())
+    assert isinstance(article, Article), article
+    assert article.authors == ("魏其濛",) and article.editor == "王頔"

@@ -47,6 +47,7 @@ PARAGRAPH_RE = re.compile("[。！？]")
 
 @dataclass(frozen=True, slots=True)
 class Extracted:
+    root: lxml.html.HtmlElement  # the parsed page (one parse: every stage reads this tree)
     title: str | None
     lines: tuple[str, ...]
     body_source: str
@@ -256,6 +257,7 @@ def extract_html(html: str, *, url: str | None, settings: CleanerSettings, hints
         lines, source = fallback_lines(root, page, url, settings)
     rest = read_fields(html, page, meta, page_title, headline, body, head, settings)
     return Extracted(
+        root=root,
         title=head.title,
         lines=tuple(lines),
         body_source=source,

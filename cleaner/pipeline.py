@@ -3,16 +3,16 @@
 bytes ─ decode ─ extract ─┐
                 text ─────┴─ repair ─ normalise ─ layout (furniture, metadata) ─ quality ─ identity
 
-One page travels as one draft: ``extract`` parses and walks the page once and hands on the
-chosen lines with the fields the page states (and their sources); ``repair_and_normalise``
-turns those lines into the target script and, once, into the simplified view the patterns
-match; ``layout`` reads the body's own lines into the same fields; ``build_article`` puts
-every field into the target script once.
+One page travels as one :class:`Draft`: decoding adds how the bytes became text; ``extract``
+parses and walks the page once and adds the tree with its chosen lines and the fields the page
+states (and their sources); ``normalise_text`` adds those lines repaired, in the output script
+and, once, in the simplified view the patterns match; ``lay_out`` reads the body's own lines into
+the same fields; ``build_article`` puts every field into the output script once.
 
-A stage returns its result or raises :class:`~cleaner.reasons.Reject`; this
-module is the one place that turns a rejection into a :class:`Rejection`.
-Anything unforeseen becomes ``extract.internal_error`` with the exception in
-the detail, so ``clean_page`` never raises on bad input.
+A stage adds to the draft or raises :class:`~cleaner.reasons.Reject`; this module is the one
+place that turns a rejection into a :class:`Rejection`. Anything unforeseen becomes
+``extract.internal_error`` with the stage and the exception in the detail, so ``clean_page``
+never raises on bad input.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -73,6 +73,30 @@ class TextDraft:
         return self.script if self.target == "keep" else self.target
 
 
+@dataclass(slots=True)
+class Draft:
+    """One page on its way through the cleaner. Each stage adds its part or raises
+    :class:`~cleaner.reasons.Reject`; :func:`build_article` reads them all."""
+
+    url: str | None
+    settings: CleanerSettings
+    timings: Timings | None = None
+    encoding: EncodingInfo | None = None  # decode: how the bytes became text
+    page: Extracted | None = None  # extract: the tree, its chosen lines, the headline, the fields the page states
+    text: TextDraft | None = None  # repair + normalise: the lines in the output script, as written, and the view
+    title: str | None = None  # the headline, repaired, in the page's script ...
+    title_view: str | None = None  # ... and simplified, as the lines it is matched against
+    layout: Layout | None = None  # layout: the body's lines, furniture out, every field with its source
+    stage: str = "decode"  # the stage at work, named when it fails unforeseen
+
+    @property
+    def written(self) -> str:
+        """The page's text as written: where a field read from a simplified view is found again."""
+        if self.page is not None:
+            return self.page.page_text
+        return "\n".join(self.text.original) if self.text is not None else ""
+
+
 def repair_and_normalise(
     text: str,
     settings: CleanerSettings,
@@ -107,7 +131,7 @@ AS_WRITTEN = ("meta:", "html:", "site:")  # field origins that read the page as 
 
 
 def _in_target(
-    value: str | None, draft: TextDraft, origin: str | None, written: str, *, name: bool = False
+    value: str | None, text: TextDraft, origin: str | None, written: str, *, name: bool = False
 ) -> str | None:
     """Fields come from text views (simplified) or straight from the markup (as the page wrote them).
     They go into the draft's output script, except where the page's own writing is kept: with
@@ -116,30 +140,63 @@ def _in_target(
     ``written`` (the page's text as written), or converted back when it is not there."""
     if value is None:
         return None
-    if draft.target == "keep" or (name and draft.script == "zh-Hans"):
+    if text.target == "keep" or (name and text.script == "zh-Hans"):
         if (origin or "").startswith(AS_WRITTEN):
             return value
         if found := as_written(value, written):
             return found
-        return convert_script(value, draft.script) if draft.script in ("zh-Hans", "zh-Hant") else value
-    return convert_script(value, draft.target)
+        return convert_script(value, text.script) if text.script in ("zh-Hans", "zh-Hant") else value
+    return convert_script(value, text.target)
 
 
-def build_article(
-    draft: TextDraft,
-    layout: Layout,
-    *,
-    url: str | None,
-    extracted: Extracted | None,
-    encoding: EncodingInfo | None,
-    settings: CleanerSettings,
-    timings: Timings | None,
-) -> Article:
+def normalise_text(draft: Draft, text: str) -> None:
+    """Repair and normalise the lines (and the headline) into the output script and the simplified view."""
+    draft.stage = "repair"
+    page = draft.page
+    draft.text = repair_and_normalise(
+        text,
+        draft.settings,
+        draft.timings,
+        language=page.language if page is not None else None,
+        host=page.host if page is not None else None,
+    )
+    if page is not None and page.title:
+        repaired = repair_line(page.title, draft.settings, Counter())
+        draft.title = normalise_spacing(fullwidth_punctuation(repaired))
+        draft.title_view = convert_script(draft.title, "zh-Hans")
+
+
+def lay_out(draft: Draft, page_breaks: frozenset[int] = frozenset()) -> None:
+    """Walk the lines: furniture out, the body's own fields in, after what the page states around it."""
+    assert draft.text is not None
+    draft.stage = "layout"
+    page = draft.page
+    with timed(draft.timings, "layout"):
+        fields = page.initial_fields(draft.title) if page is not None else None
+        layout = walk_lines(
+            list(draft.text.lines),
+            list(draft.text.views),
+            title=draft.title_view,
+            fields=fields,
+            page_breaks=page_breaks,
+        )
+        if page is not None:
+            page.fill_fields(layout.fields)
+        layout.fields.absorb(layout.guesses)
+    draft.layout = layout
+
+
+def build_article(draft: Draft) -> Article:
+    """The article the draft has become: its quality judged, its identity computed, every field put
+    into the output script once."""
+    assert draft.text is not None and draft.layout is not None
+    draft.stage = "quality"
+    text_draft, layout, settings, timings = draft.text, draft.layout, draft.settings, draft.timings
     fields = layout.fields
     text = "\n".join(layout.body)
     text_original = None
-    if settings.keep_original and draft.original != draft.lines:
-        original = walk_lines(list(draft.original), list(draft.views), title=layout.title_hint)
+    if settings.keep_original and text_draft.original != text_draft.lines:
+        original = walk_lines(list(text_draft.original), list(text_draft.views), title=layout.title_hint)
         text_original = "\n".join(original.body)
         text_original = text_original if text_original != text else None
     with timed(timings, "quality"):
@@ -148,27 +205,26 @@ def build_article(
             title=fields.title,
             published_at=fields.published_at,
             spam_lines=layout.spam_lines,
-            total_lines=sum(1 for line in draft.lines if line.strip()),
-            repairs=draft.repairs,
+            total_lines=sum(1 for line in text_draft.lines if line.strip()),
+            repairs=text_draft.repairs,
             settings=settings,
         )
-    if draft.script == "mixed":
+    if text_draft.script == "mixed":
         flags = (*flags, "mixed_script")
     with timed(timings, "identity"):
         digest = content_hash(text)
         signature = simhash(text)
     sources = dict(fields.sources)
-    if extracted is not None:
-        sources["body"] = extracted.body_source
-
-    written = extracted.page_text if extracted is not None else "\n".join(draft.original)
+    if draft.page is not None:
+        sources["body"] = draft.page.body_source
+    written = draft.written
 
     def target(value: str | None, field: str) -> str | None:
-        return _in_target(value, draft, sources.get(field), written, name=field in ("authors", "editor"))
+        return _in_target(value, text_draft, sources.get(field), written, name=field in ("authors", "editor"))
 
     return Article(
-        id=article_id(url, digest),
-        url=url,
+        id=article_id(draft.url, digest),
+        url=draft.url,
         title=target(fields.title, "title"),
         subtitle=target(fields.subtitle, "subtitle"),
         summary=target(fields.summary, "summary"),
@@ -179,10 +235,10 @@ def build_article(
         published_at=fields.published_at,
         text=text,
         text_original=text_original,
-        script=draft.script,
-        text_script=draft.text_script,
-        encoding=encoding,
-        repairs=draft.repairs,
+        script=text_draft.script,
+        text_script=text_draft.text_script,
+        encoding=draft.encoding,
+        repairs=text_draft.repairs,
         removed=tuple(layout.removed),
         quality=Quality(score=score, flags=flags),
         content_hash=digest,
@@ -192,49 +248,19 @@ def build_article(
     )
 
 
-def _clean_lines(
-    text: str,
-    *,
-    url: str | None,
-    settings: CleanerSettings,
-    extracted: Extracted | None = None,
-    encoding: EncodingInfo | None = None,
-    timings: Timings | None = None,
-    page_breaks: frozenset[int] = frozenset(),
-) -> Article:
-    draft = repair_and_normalise(
-        text,
-        settings,
-        timings,
-        language=extracted.language if extracted is not None else None,
-        host=extracted.host if extracted is not None else None,
-    )
-    title = title_view = None
-    if extracted is not None and extracted.title:
-        repaired = repair_line(extracted.title, settings, Counter())
-        title = normalise_spacing(fullwidth_punctuation(repaired))  # in the page's script, as the field
-        title_view = convert_script(title, "zh-Hans")  # simplified, as the lines it is matched against
-    with timed(timings, "layout"):
-        fields = extracted.initial_fields(title) if extracted is not None else None
-        layout = walk_lines(
-            list(draft.lines), list(draft.views), title=title_view, fields=fields, page_breaks=page_breaks
-        )
-        if extracted is not None:
-            extracted.fill_fields(layout.fields)
-        layout.fields.absorb(layout.guesses)
-    return build_article(
-        draft, layout, url=url, extracted=extracted, encoding=encoding, settings=settings, timings=timings
-    )
-
-
-def _guarded(url: str | None, run: object, encoding: EncodingInfo | None = None) -> Article | Rejection:
+def _guarded(draft: Draft, run: Callable[[], Article]) -> Article | Rejection:
+    """Run the stages: a rejection they raise, or anything unforeseen, becomes the page's Rejection."""
     try:
-        return run()  # type: ignore[operator]
+        return run()
     except Reject as reject:
-        return Rejection(url=url, reason=reject.reason, detail=reject.detail, encoding=reject.encoding or encoding)
+        encoding = reject.encoding or draft.encoding
+        return Rejection(url=draft.url, reason=reject.reason, detail=reject.detail, encoding=encoding)
     except Exception as error:
         return Rejection(
-            url=url, reason=Reason.INTERNAL_ERROR, detail=f"{type(error).__name__}: {error}", encoding=encoding
+            url=draft.url,
+            reason=Reason.INTERNAL_ERROR,
+            detail=f"unforeseen in {draft.stage}: {type(error).__name__}: {error}",
+            encoding=draft.encoding,
         )
 
 
@@ -242,7 +268,14 @@ def clean_text(
     text: str, *, url: str | None = None, settings: CleanerSettings, timings: Timings | None = None
 ) -> Article | Rejection:
     """Clean text that was already extracted from a page (one line per block)."""
-    return _guarded(url, lambda: _clean_lines(text, url=url, settings=settings, timings=timings))
+    draft = Draft(url, settings, timings, stage="repair")
+
+    def run() -> Article:
+        normalise_text(draft, text)
+        lay_out(draft)
+        return build_article(draft)
+
+    return _guarded(draft, run)
 
 
 def clean_page(
@@ -261,15 +294,17 @@ def clean_page(
     each page is decoded and extracted on its own, the bodies are joined in order and the
     metadata comes from the first page.
     """
-    decoded: list[EncodingInfo] = []
+    draft = Draft(url, settings, timings)
     content_type = header_value(headers or {}, "content-type")
 
     def extract(part_body: bytes, part_headers: Mapping[str, str]) -> Extracted:
+        draft.stage = "decode"
         with timed(timings, "decode"):
             html, encoding = decode_body(
                 part_body, part_headers, settings, encoding_hint=hints.encoding if hints else None
             )
-        decoded.append(encoding)
+        draft.encoding = draft.encoding or encoding  # the first page's
+        draft.stage = "extract"
         with timed(timings, "extract"):
             return extract_html(html, url=url, settings=settings, hints=hints)
 
@@ -282,26 +317,17 @@ def clean_page(
             pages = [extract(p.body, {"content-type": p.content_type or ""}) for p in parts]
         else:
             pages = [extract(body, headers or {})]
-        first = pages[0]
-        lines = list(first.lines)
+        draft.page = pages[0]
+        lines = list(draft.page.lines)
         breaks = []
         for page in pages[1:]:  # each later page is walked from its own head: its title and info lines go
             breaks.append(len(lines))
             lines.extend(page.lines)
-        return _clean_lines(
-            "\n".join(lines),
-            url=url,
-            settings=settings,
-            extracted=first,
-            encoding=decoded[0],
-            timings=timings,
-            page_breaks=frozenset(breaks),
-        )
+        normalise_text(draft, "\n".join(lines))
+        lay_out(draft, frozenset(breaks))
+        return build_article(draft)
 
-    result = _guarded(url, run)
-    if isinstance(result, Rejection) and decoded and result.encoding is None:
-        return Rejection(url=url, reason=result.reason, detail=result.detail, encoding=decoded[0])
-    return result
+    return _guarded(draft, run)
 
 
 def repair_text(text: str, *, settings: CleanerSettings) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from cleaner import Article, CleanerSettings, clean_page
+import pytest
+
+from cleaner import Article, CleanerSettings, Reason, Rejection, clean_page
 from tests.conftest import SEEDS, char_f1
 
 EXPECTED = json.loads((SEEDS / "expected" / "004_f2452ddb75c7bb69.json").read_text(encoding="utf-8"))
@@ -86,3 +88,16 @@ def test_a_short_article_beats_a_teaser_stream_whose_summaries_are_furniture() -
     assert isinstance(result, Article), result
     assert result.text == PARAGRAPHS[0][:150]
     assert "item-content" not in result.field_sources["body_choice"]
+
+
+def test_an_unforeseen_error_becomes_a_rejection_that_names_its_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cleaner.pipeline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cleaner.pipeline, "walk_lines", broken)
+    result = clean_page(plain_page(), url=URL, settings=CleanerSettings())
+    assert isinstance(result, Rejection) and result.reason is Reason.INTERNAL_ERROR
+    assert result.detail.startswith("unforeseen in layout: KeyError")
+    assert result.encoding is not None and result.encoding.used  # what decoding found is kept

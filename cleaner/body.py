@@ -197,7 +197,10 @@ def choose_body(
     page: PageBlocks, hinted: list[tuple[Block, str]], headline: Block | None, settings: CleanerSettings
 ) -> BodyChoice | None:
     candidates = gather(page, hinted, headline, settings)
-    if not candidates or candidates[0].score < settings.min_body_score:
+    if not candidates:
+        return None
+    floor = settings.min_body_score if candidates[0].source == "density" else settings.min_named_body_score
+    if candidates[0].score < floor:
         return None
     winner = candidates[0]
     blocks = with_siblings(winner.block, page, settings)

@@ -104,9 +104,11 @@ def repair_and_normalise(
     *,
     language: str | None = None,
     host: str | None = None,
+    page_text: str | None = None,
 ) -> TextDraft:
     """Repair each line, normalise it and put it into the output script; ``language`` (as the page
-    declares it) and ``host`` tell a page written in traditional script from a converted one."""
+    declares it), ``host`` and the page's quoting (``page_text``, else the lines) tell a page written
+    in traditional script from a converted one."""
     repairs: Counter[str] = Counter()
     with timed(timings, "repair"):
         # line breaks only: str.splitlines also splits on U+0085 and U+001C-001E, bytes of Latin-1 mojibake
@@ -116,7 +118,7 @@ def repair_and_normalise(
         joined = "\n".join(original)
         script = detect_script(joined)
         # glued pinyin is a converter's mark: such a page was simplified before it was converted
-        native = not repairs["pinyin"] and written_in_traditional(joined, language=language, host=host)
+        native = not repairs["pinyin"] and written_in_traditional(page_text or joined, language=language, host=host)
         target = output_script(
             settings.target_script, script, native=native, keep_native=settings.keep_native_traditional
         )
@@ -159,6 +161,7 @@ def normalise_text(draft: Draft, text: str) -> None:
         draft.timings,
         language=page.language if page is not None else None,
         host=page.host if page is not None else None,
+        page_text=page.page_text if page is not None else None,
     )
     if page is not None and page.title:
         repaired = repair_line(page.title, draft.settings, Counter())

@@ -55,6 +55,8 @@ class CleanerSettings:
     max_link_density: float = 0.5
     #: the best candidate must score at least this, or the page has no body block
     min_body_score: float = 8.0
+    #: ... or this, for a block the site's selector or a container hint names (a short item in its <article>)
+    min_named_body_score: float = 4.0
     #: how many of the page walk's best blocks join the named candidates
     walk_candidates: int = 6
     #: score raise for a block a CMS container hint names, and for the site's own selector

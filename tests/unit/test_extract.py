@@ -101,3 +101,20 @@ def test_an_unforeseen_error_becomes_a_rejection_that_names_its_stage(monkeypatc
     assert isinstance(result, Rejection) and result.reason is Reason.INTERNAL_ERROR
     assert result.detail.startswith("unforeseen in layout: KeyError")
     assert result.encoding is not None and result.encoding.used  # what decoding found is kept
+
+
+def test_a_named_container_has_its_own_lower_floor() -> None:
+    """A short news item can score below the floor a bare block needs; inside an element a container
+    hint names (here ``<article>``) the lower ``min_named_body_score`` holds, so the fallback extractor
+    is not asked (it would take the teasers around a short item)."""
+    html = (
+        "<html><head><meta charset='utf-8'><title>快讯</title></head><body>"
+        f"<article><h1>{EXPECTED['title']}</h1><p>{PARAGRAPHS[0][:100]}。</p></article>"
+        f"<ul>{SIDEBAR}</ul></body></html>"
+    ).encode()
+    settings = replace(CleanerSettings(), min_body_score=1000.0, min_named_body_score=4.0)
+    result = clean_page(html, url=URL, settings=settings)
+    assert isinstance(result, Article), result
+    assert result.field_sources["body"] == "hint:article" and result.text == PARAGRAPHS[0][:100] + "。"
+    strict = clean_page(html, url=URL, settings=replace(settings, min_named_body_score=1000.0))
+    assert isinstance(strict, Article) and strict.field_sources["body"] == "trafilatura"

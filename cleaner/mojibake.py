@@ -469,13 +469,24 @@ LOW_LEADS = tuple(range(0x81, 0xA1))
 SPLIT_RARE = -15.0  # log P below which a character is never one of the two a split restores
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1)
+def _gbk_table() -> tuple[str | None, ...]:
+    """Every two-byte GBK character by ``lead << 8 | trail``, decoded once (a fixed table, not a cache
+    that grows page by page)."""
+    table: list[str | None] = [None] * 65536
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            try:
+                char = bytes((lead, trail)).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            if len(char) == 1:
+                table[lead << 8 | trail] = char
+    return tuple(table)
+
+
 def _gbk_char(lead: int, trail: int) -> str | None:
-    try:
-        char = bytes((lead, trail)).decode("gbk")
-    except UnicodeDecodeError:
-        return None
-    return char if len(char) == 1 else None
+    return _gbk_table()[lead << 8 | trail] if 0 <= lead < 256 and 0 <= trail < 256 else None
 
 
 @lru_cache(maxsize=4)

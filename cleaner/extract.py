@@ -35,7 +35,15 @@ from cleaner.charclass import count_cjk
 from cleaner.headline import TitleEvidence, block_showing, choose_title, title_evidence
 from cleaner.hints import PageHints
 from cleaner.layout import is_info_line
-from cleaner.metadata import Fields, clean_source, find_date, read_head_zone, read_info_line, timestamp_date
+from cleaner.metadata import (
+    Fields,
+    clean_source,
+    find_date,
+    join_labels,
+    read_head_zone,
+    read_info_line,
+    timestamp_date,
+)
 from cleaner.reasons import Reason, Reject
 from cleaner.script import convert_script
 from cleaner.settings import CleanerSettings
@@ -129,7 +137,7 @@ def read_meta(meta: dict[str, str]) -> Fields:
 
 def read_lines(lines: list[str], fields: Fields, origin: str, *, bare_date: bool) -> None:
     """Info lines among ``lines`` (simplified) into ``fields``; with ``bare_date``, a short line's date too."""
-    for line in lines:
+    for line in join_labels(lines):
         if is_info_line(line) or p.EDITOR_RE.search(line):
             read_info_line(line, fields, origin=origin)
         elif bare_date and len(line) <= 60 and (date := find_date(line)):

@@ -100,6 +100,8 @@ def body_line(line: str, view: str, layout: Layout) -> None:
         layout.fields.add_authors(split_names(inline.group(2)), "text:byline")
         if outlet := news_outlet(inline.group(1)):
             layout.guesses.offer("source", outlet, "text:byline_outlet")
+    if (editor := p.TRAILING_EDITOR_RE.search(view)) and (names := split_names(editor.group(1))):
+        layout.fields.offer("editor", names[0], "text:编辑")
     if len(layout.body) < 3 and (dateline := p.DATELINE_RE.match(view)):  # "新华社北京5月1日电", "腾讯音乐讯"
         layout.guesses.offer("source", dateline.group(1), "text:dateline")
     layout.body.extend(split_paragraphs(line))

@@ -148,18 +148,25 @@ def news_outlet(text: str | None) -> str | None:
     return name
 
 
-def read_head_zone(lines: list[str], fields: Fields, *, title: str | None = None, origin: str = "page") -> None:
-    """The lines under a headline: labelled values, the date, and the unlabelled names beside the date.
-
-    A label alone on its line takes the next line as its value (``来源:`` / ``21世纪经济报道``)."""
+def join_labels(lines: list[str], *, dates: bool = False) -> list[str]:
+    """Lines with a label alone on its line joined to the next (``责任编辑:`` / ``于文凯``), a label glued
+    to its value given its colon, and with ``dates`` a date set in pieces joined (``2019`` / ``09/07``)."""
     joined: list[str] = []
     for line in lines:
         if joined and p.LABEL_ONLY_RE.match(joined[-1]):
             joined[-1] = f"{joined[-1]}{line}"
-        elif joined and (glue := _date_part_glue(joined[-1], line)) is not None:
+        elif dates and joined and (glue := _date_part_glue(joined[-1], line)) is not None:
             joined[-1] = f"{joined[-1]}{glue}{line}"  # a date set in pieces: "2019" / "09/07" / "19:02"
         else:
             joined.append(p.BARE_LABEL_RE.sub(r"\1：", line, count=1))
+    return joined
+
+
+def read_head_zone(lines: list[str], fields: Fields, *, title: str | None = None, origin: str = "page") -> None:
+    """The lines under a headline: labelled values, the date, and the unlabelled names beside the date.
+
+    A label alone on its line takes the next line as its value (``来源:`` / ``21世纪经济报道``)."""
+    joined = join_labels(lines, dates=True)
     date_at = None
     for i, line in enumerate(joined):
         read_info_line(line, fields, origin=origin)

@@ -42,7 +42,9 @@ SOURCE_RE = re.compile(
 # an editor label takes a colon, a bar or a slash ("编辑|禤志杰", "编辑/苏芳"); a staff code after the name
 # ("杨倩_NF4425", "韩保林 PK155") is not part of it
 EDITOR_RE = re.compile(
-    rf"(?:责任编辑|值班编辑|网络编辑|编辑|责编|选稿)(?:{C}|[|｜/／])\s*([^\s|｜丨【\[\]】()（）_]+?)(?:_[A-Za-z]{{1,4}}\d+)?{NEXT_LABEL}"
+    rf"(?:责任编辑|值班编辑|网络编辑|编辑|责编|选稿)(?:{C}|[|｜/／])\s*"
+    rf"([A-Z][a-z]+(?: [A-Z][a-z]+){{1,2}}(?![A-Za-z])|[^\s|｜丨【\[\]】()（）_]+?)"  # a Latin name keeps its space
+    rf"(?:_[A-Za-z]{{1,4}}\d+)?{NEXT_LABEL}"
 )
 AUTHOR_LABEL_RE = re.compile(
     rf"(?:作者|记者|撰稿人?|采写|执笔)(?:{C}|/)\s*([^|｜丨]+?)(?=\s*(?:[|｜丨]|来源|责任编辑|编辑|发布|时间|日期|浏览|点击|$))"
@@ -81,6 +83,10 @@ BYLINE_RE = re.compile(
 # (both scripts: these run on body lines in the output script)
 TRAILING_BYLINE_RE = re.compile(
     r"[（(]\s*(?:文|图|圖|文/图|文/圖|文图|撰稿|供稿|记者|記者|通讯员|通訊員)\s*[/／:：]\s*([^（）()]{2,40})[）)]\s*$"
+)
+# "（编辑：苏龙麒）1120221" closing a paragraph (a news agency's style): the editor, the credit stays in the text
+TRAILING_EDITOR_RE = re.compile(
+    r"[（(【]\s*(?:责任编辑|编辑|责编)\s*[:：/]\s*([^（）()【】]{2,12})[）)】]\s*\d{0,12}\s*$"
 )
 # "（记者 颜阵寒）", "（中央社记者温贵香台北21日电）": group 1 the outlet before the role word, group 2 the names
 INLINE_BYLINE_RE = re.compile(

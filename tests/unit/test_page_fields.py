@@ -6,7 +6,7 @@ import pytest
 
 from cleaner import Article, CleanerSettings, clean_page
 from cleaner.layout import furniture_kind, walk_lines
-from cleaner.metadata import Fields, find_date, read_head_zone, split_names, timestamp_date
+from cleaner.metadata import Fields, find_date, read_head_zone, read_info_line, split_names, timestamp_date
 
 PARAGRAPH = "市政协召开专题协商会议，围绕优化营商环境建言献策，与会委员结合调研情况提出意见建议。" * 3
 
@@ -190,3 +190,33 @@ def test_names_keep_the_characters_a_simplified_page_writes_them_with() -> None:
     article = clean_page(html.encode("utf-8"), url="http://example.invalid/a", settings=CleanerSettings())
     assert isinstance(article, Article), article
     assert article.authors == ("魏其濛",) and article.editor == "王頔"
+
+
+@pytest.mark.parametrize(
+    ("line", "editor"),
+    [
+        ("责编：Demi Xia", "Demi Xia"),  # a Latin name keeps its space
+        ("责任编辑：张三 来源：人民网", "张三"),
+        ("编辑|禤志杰", "禤志杰"),
+    ],
+)
+def test_editor_lines(line: str, editor: str) -> None:
+    fields = Fields()
+    read_info_line(line, fields)
+    assert fields.editor == editor
+
+
+def test_editors_after_the_body_on_the_next_line_or_closing_a_paragraph() -> None:
+    """``责任编辑:`` alone on its line takes the next one, after the body as under the headline; an agency's
+    ``（编辑：…）`` closing the last paragraph names the editor and stays in the text."""
+    for tail, editor in ((("责任编辑:", "于文凯", "相关新闻"), "于文凯"), ((), "苏龙麒")):
+        closing = "" if tail else "（编辑：苏龙麒）1120221"
+        html = (
+            "<html><head><meta charset='utf-8'><title>市政协召开专题协商会议</title></head><body>"
+            f"<h1>市政协召开专题协商会议</h1><div>2020-02-17 11:31</div><div class='article'><p>{PARAGRAPH}</p>"
+            f"<p>{PARAGRAPH}{closing}</p></div>" + "".join(f"<div>{line}</div>" for line in tail) + "</body></html>"
+        )
+        article = clean_page(html.encode(), url="http://example.invalid/a", settings=CleanerSettings())
+        assert isinstance(article, Article), article
+        assert article.editor == editor
+        assert article.text.endswith(closing)

@@ -77,8 +77,9 @@ def split_names(text: str) -> list[str]:
     )  # "方  敏" is one name, spaced out to the width of three
     for token in re.split(r"[\s、，,;；/／□■●:：&＆]+", text):
         token = p.OUTLET_PREFIX_RE.sub("", token.strip("()（）"))  # "中央社记者温贵香" → "温贵香"
+        token = p.JOB_TITLE_PREFIX_RE.sub("", token)  # "研究员徐占忱" → "徐占忱"
         token = p.CREDIT_SUFFIX_RE.sub("", p.ROLE_PREFIX_RE.sub("", token))
-        if p.NAME_RE.match(token) and token not in names:
+        if p.NAME_RE.match(token) and not p.JOB_TITLE_RE.match(token) and token not in names:
             names.append(token)
     return names
 

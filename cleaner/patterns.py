@@ -32,6 +32,12 @@ ROLE_WORDS = (
 )
 # a role word at the start of a byline token: "记者王斌" → "王斌" (never inside a name: 田洪文)
 ROLE_PREFIX_RE = re.compile("^(?:" + "|".join(map(re.escape, ROLE_WORDS)) + ")")
+# a job title glued before a name in a byline: "研究部部长、研究员徐占忱", "XX大学教授张三" (up to the last one)
+JOB_TITLES = (
+    "研究员|教授|讲师|主任|部长|院长|所长|局长|处长|书记|主席|总编辑|总经理|评论员|分析师|经济学家|博士|律师|医师"
+)
+JOB_TITLE_PREFIX_RE = re.compile(rf"^.*(?:{JOB_TITLES})(?=[\u4e00-\u9fff]{{2,4}}$)")
+JOB_TITLE_RE = re.compile(rf"^(?:{JOB_TITLES})$")  # a title alone is no name
 # the next label ends a value even with no space before it: "来源:福清新闻网作者:颜阵寒点击:次"
 # (a label needs its colon: "上海发布" and "日报编辑部" are sources, not labels)
 NEXT_LABEL = r"(?=[\s|｜丨【\[\]】)）]|(?:作者|记者|通讯员|责任编辑|编辑|发布时间|发布日期|时间|日期|浏览|点击|阅读|访问)(?:次数|数|量)?[:：]|$)"

@@ -220,3 +220,9 @@ def test_editors_after_the_body_on_the_next_line_or_closing_a_paragraph() -> Non
         assert isinstance(article, Article), article
         assert article.editor == editor
         assert article.text.endswith(closing)
+
+
+def test_a_job_title_before_a_name_is_not_part_of_it() -> None:
+    assert split_names("中国国际经济交流中心研究部部长，研究员徐占忱") == ["徐占忱"]
+    assert split_names("北京大学教授张三 李四") == ["张三", "李四"]
+    assert split_names("主任") == []

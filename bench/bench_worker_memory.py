@@ -5,7 +5,8 @@ there are ``--pages`` records; then a fresh process (spawned, so it holds nothin
 one) runs the cleaning worker on them until the group has caught up, and notes its
 resident set (VmRSS in /proc/self/status) after every ``--every`` pages cleaned, and its
 peak (``ru_maxrss``). Flat after the first hundred pages means nothing accumulates per
-page: not the character model, not the OpenCC tables, not the near-duplicate index.
+page: not the character model, not the OpenCC tables, not the near-duplicate index. The RSS
+moves with the batch in hand, so the summary compares the high-water marks of the two halves.
 
     python bench/bench_worker_memory.py [PATH] [--pages N] [--every K]
 
@@ -123,6 +124,16 @@ def main() -> None:
         growth = f"{mb - base:+.1f}" if cleaned >= 100 else ""
         print(f"| {cleaned} | {mb:.1f} | {growth} |")
     print(f"| peak (ru_maxrss) | {peak:.1f} | |")
+    # RSS moves with the batch in hand (a batch of 900 kB pages weighs more than one of 20 kB pages):
+    # what accumulates shows as a higher high-water mark in the second half than in the first
+    after = [(cleaned, mb) for cleaned, mb in rows if cleaned >= 100]
+    middle = after[len(after) // 2][0] if after else 0
+    first = max((mb for cleaned, mb in after if cleaned < middle), default=base)
+    second = max((mb for cleaned, mb in after if cleaned >= middle), default=base)
+    print(
+        f"\nhighest VmRSS, pages 100–{middle}: {first:.1f} MB; pages {middle}–{after[-1][0] if after else 0}: "
+        f"{second:.1f} MB ({second - first:+.1f} MB)"
+    )
     print(f"\nreproduce: {reproduce_command()}")
 
 

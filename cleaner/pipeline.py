@@ -11,8 +11,9 @@ every field into the target script once.
 
 A stage returns its result or raises :class:`~cleaner.reasons.Reject`; this
 module is the one place that turns a rejection into a :class:`Rejection`.
-Anything unforeseen becomes ``extract.internal_error`` with the exception in
-the detail, so ``clean_page`` never raises on bad input.
+Anything unforeseen becomes ``<stage>.internal_error`` (the stage it happened
+in: ``decode``, ``extract`` — repair and layout included — or ``quality``) with the
+exception in the detail, so ``clean_page`` never raises on bad input.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from cleaner.layout import Layout, walk_lines
 from cleaner.multipart import is_multipart, unpack_parts
 from cleaner.normalise import fullwidth_punctuation, normalise_spacing
 from cleaner.quality import assess
-from cleaner.reasons import Reason, Reject
+from cleaner.reasons import Reason, Reject, Stage, StageFailed, in_stage
 from cleaner.records import Article, EncodingInfo, Quality, Rejection
 from cleaner.repair import repair_line
 from cleaner.script import convert_script, detect_script
@@ -118,7 +119,7 @@ def build_article(
         original = walk_lines(list(draft.original), list(draft.views), title=layout.title_hint)
         text_original = "\n".join(original.body)
         text_original = text_original if text_original != text else None
-    with timed(timings, "quality"):
+    with timed(timings, "quality"), in_stage(Stage.QUALITY):
         score, flags = assess(
             text,
             title=fields.title,
@@ -130,7 +131,7 @@ def build_article(
         )
     if draft.script == "mixed":
         flags = (*flags, "mixed_script")
-    with timed(timings, "identity"):
+    with timed(timings, "identity"), in_stage(Stage.QUALITY):
         digest = content_hash(text)
         signature = simhash(text)
     sources = dict(fields.sources)
@@ -199,6 +200,8 @@ def _guarded(url: str | None, run: object, encoding: EncodingInfo | None = None)
         return run()  # type: ignore[operator]
     except Reject as reject:
         return Rejection(url=url, reason=reject.reason, detail=reject.detail, encoding=reject.encoding or encoding)
+    except StageFailed as failed:
+        return Rejection(url=url, reason=Reason.internal(failed.stage), detail=str(failed), encoding=encoding)
     except Exception as error:
         return Rejection(
             url=url, reason=Reason.INTERNAL_ERROR, detail=f"{type(error).__name__}: {error}", encoding=encoding
@@ -232,12 +235,12 @@ def clean_page(
     content_type = header_value(headers or {}, "content-type")
 
     def extract(part_body: bytes, part_headers: Mapping[str, str]) -> Extracted:
-        with timed(timings, "decode"):
+        with timed(timings, "decode"), in_stage(Stage.DECODE):
             html, encoding = decode_body(
                 part_body, part_headers, settings, encoding_hint=hints.encoding if hints else None
             )
         decoded.append(encoding)
-        with timed(timings, "extract"):
+        with timed(timings, "extract"), in_stage(Stage.EXTRACT):
             return extract_html(html, url=url, settings=settings, hints=hints)
 
     def run() -> Article:

@@ -26,7 +26,6 @@ from crawler.sites import SiteConfig
 from crawler.spider import Fetched, FetchFailed
 from crawler.state import CrawlState
 from sinks.log import Producer, RecordTooLarge
-from sinks.sqlite import SqliteProducer
 from sinks.topics import RawPage, Topics, record_key, rejection_record
 
 
@@ -150,8 +149,8 @@ class RawPagePipeline:
         self._pending, self._seen, self._oldest = [], [], time.monotonic()
         entries = [(p.url, p.version, p.etag, p.last_modified, p.at) for p in pending]
         now = now_iso()
-        if isinstance(e.producer, SqliteProducer) and e.producer.log.path == e.state.path:
-            e.producer.flush(within=lambda conn: e.state.record_in(conn, entries, seen=seen, now=now))
+        if e.producer.atomic_file == e.state.path:
+            e.producer.flush_with(lambda conn: e.state.record_in(conn, entries, seen=seen, now=now))
         else:
             e.producer.flush()
             e.state.record(entries, seen=seen, now=now)

@@ -13,6 +13,7 @@ from cleaner import CleanerSettings
 from sinks.cleaning import Cleaning
 from sinks.kafka import KafkaLog
 from sinks.log import Log, Message, Producer, Record, Start
+from sinks.maintenance import Maintenance
 from sinks.neardup import NearDupIndex
 from sinks.settings import StreamSettings
 from sinks.spool import Spool, SpoolingProducer
@@ -27,15 +28,29 @@ def open_log(settings: StreamSettings) -> Log:
             settings.path("db_path"),
             max_message_bytes=settings.max_message_bytes,
             session_timeout_ms=settings.session_timeout_ms,
+            max_poll_interval_ms=settings.max_poll_interval_ms,
         )
     return KafkaLog(settings)
 
 
 def open_producer(log: Log, settings: StreamSettings) -> Producer:
     """The embedded log writes to a local file and needs no spool; Kafka's producer spools."""
-    if isinstance(log, KafkaLog):
-        return SpoolingProducer(log.producer, Spool(settings.path("spool_path")))
-    return log.producer()
+    if settings.embedded:
+        return log.producer()
+    return SpoolingProducer(log.producer, Spool(settings.path("spool_path")))
+
+
+def open_index(settings: StreamSettings) -> NearDupIndex:
+    return NearDupIndex(settings.path("index_path"), max_distance=settings.near_dup_distance)
+
+
+def build_cleaning(
+    settings: StreamSettings, cleaner: CleanerSettings, topics: Topics, *, articles_topic: str | None = None
+) -> Cleaning:
+    """The cleaning of the worker and of replay, with its near-duplicate index (the caller closes it)."""
+    return Cleaning(
+        topics, cleaner, open_index(settings), attempts=settings.clean_attempts, articles_topic=articles_topic
+    )
 
 
 def topics_for(settings: StreamSettings) -> Topics:
@@ -68,27 +83,29 @@ def cleaning_worker(
     stop: threading.Event,
     on_delivered: Callable[[Sequence[Record]], None] | None = None,
 ) -> Iterator[Worker]:
-    """A cleaning worker wired from the settings; its producer and near-duplicate index close on exit."""
+    """A cleaning worker wired from the settings, with retention and compaction on their own timer;
+    its producer and near-duplicate index close on exit."""
     topics = create_topics(log, settings)
-    index = NearDupIndex(settings.path("index_path"), max_distance=settings.near_dup_distance)
+    cleaning = build_cleaning(settings, cleaner, topics)
     producer = open_producer(log, settings)
     try:
-        yield Worker(
-            log,
-            producer,
-            Cleaning(topics, cleaner, index),
-            group=settings.group,
-            stop=stop,
-            batch_size=settings.batch_size,
-            retry_backoff=settings.retry_backoff,
-            max_message_bytes=settings.max_message_bytes,
-            on_delivered=on_delivered,
-        )
+        with Maintenance(log, interval=settings.maintenance_interval, stop=stop):
+            yield Worker(
+                log,
+                producer,
+                cleaning,
+                group=settings.group,
+                stop=stop,
+                batch_size=settings.batch_size,
+                poll_timeout=settings.poll_timeout,
+                retry_backoff=settings.retry_backoff,
+                on_delivered=on_delivered,
+            )
     finally:
         try:
             producer.close()
         finally:
-            index.close()
+            cleaning.index.close()
 
 
 def read_messages(log: Log, topics: Sequence[str], *, want: int, timeout: float = 30.0) -> list[Message]:

@@ -47,11 +47,11 @@ from sinks.log import (
     Message,
     Offsets,
     Record,
-    RecordTooLarge,
     Start,
     TopicPartition,
     TopicSpec,
 )
+from sinks.logbase import ConsumerBase, ProducerBase, start_offsets
 from sinks.settings import StreamSettings
 
 #: the broker refused the record itself: sending it again would fail again
@@ -62,7 +62,6 @@ REFUSED = (
     InvalidTopicError,
     TopicAuthorizationFailedError,
 )
-IDLE_SLEEP = 0.05
 POLL_SLICE_MS = 10
 RECORD_OVERHEAD = 512  # batch and record headers a broker counts on top of key, value and headers
 
@@ -206,7 +205,7 @@ class KafkaLog:
         self.close()
 
 
-class KafkaLogProducer:
+class KafkaLogProducer(ProducerBase):
     """Sends with futures; ``flush`` raises :class:`DeliveryError` listing what was not acknowledged."""
 
     def __init__(self, settings: StreamSettings) -> None:
@@ -232,9 +231,10 @@ class KafkaLogProducer:
         self._sent: list[tuple[Record, Any]] = []
         self._failed: list[tuple[Record, BaseException]] = []
 
-    def send(self, record: Record) -> None:
-        if record.size > self.limit:
-            raise RecordTooLarge(record.size, self.limit)
+    def limit_for(self, topic: str) -> int:
+        return self.limit
+
+    def append(self, record: Record) -> None:
         try:
             future = self._producer.send(
                 record.topic,
@@ -292,7 +292,7 @@ class _SeekOnAssign(ConsumerRebalanceListener):
         self.consumer.apply_start(list(assigned))
 
 
-class KafkaLogConsumer:
+class KafkaLogConsumer(ConsumerBase):
     def __init__(self, log: KafkaLog, topics: Sequence[str], *, group: str | None, start: Start) -> None:
         s = log.settings
         self.log = log
@@ -320,21 +320,14 @@ class KafkaLogConsumer:
             self._consumer.subscribe(topics=list(topics), listener=listener)
 
     def apply_start(self, tps: list[KafkaTopicPartition]) -> None:
-        kind, value = self.start.kind, self.start.value
-        if not tps or (kind == "committed" and self.group is not None):
-            return
-        if kind == "latest":
-            self._consumer.seek_to_end(*tps)
-        elif kind == "offset":
-            for tp in tps:
-                self._consumer.seek(tp, value)
-        elif kind == "time":
-            found = self._consumer.offsets_for_times(dict.fromkeys(tps, value))
-            ends = self._consumer.end_offsets(tps)
-            for tp in tps:
-                self._consumer.seek(tp, found[tp].offset if found.get(tp) else ends[tp])
-        else:
-            self._consumer.seek_to_beginning(*tps)
+        """Seek each partition to where :func:`~sinks.logbase.start_offsets` says (unless the group's offset wins)."""
+        found: dict[str, dict[int, int] | None] = {}
+        for tp in tps:
+            if tp.topic not in found:
+                found[tp.topic] = start_offsets(self.log, tp.topic, self.start, self.group)
+            offsets = found[tp.topic]
+            if offsets is not None:
+                self._consumer.seek(tp, offsets[tp.partition])
 
     def _joining(self) -> bool:
         if self.group is None:
@@ -342,24 +335,17 @@ class KafkaLogConsumer:
         coordinator = getattr(self._consumer, "_coordinator", None)  # kafka-python internals, read only
         return not self._consumer.assignment() or coordinator is None or bool(coordinator.need_rejoin())
 
-    def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
-            slice_ms = remaining_ms if self._joining() else POLL_SLICE_MS
-            batches = self._consumer.poll(timeout_ms=slice_ms, max_records=max_records)
-            messages = [
-                Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()), r.timestamp)
-                for records in batches.values()
-                for r in records
-            ]
-            if messages or time.monotonic() >= deadline:
-                return messages
-            time.sleep(min(IDLE_SLEEP, max(0.0, deadline - time.monotonic())))
+    def fetch(self, deadline: float, max_records: int) -> list[Message]:
+        remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
+        slice_ms = remaining_ms if self._joining() else POLL_SLICE_MS
+        batches = self._consumer.poll(timeout_ms=slice_ms, max_records=max_records)
+        return [
+            Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()), r.timestamp)
+            for records in batches.values()
+            for r in records
+        ]
 
-    def commit(self, offsets: Offsets) -> None:
-        if self.group is None:
-            raise LogError("commit needs a consumer group")
+    def commit_group(self, offsets: Offsets) -> None:
         try:
             self._consumer.commit(
                 {KafkaTopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}

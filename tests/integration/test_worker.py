@@ -144,10 +144,10 @@ def test_replay_twice_gives_the_same_keys(stream_settings: StreamSettings, setti
     since = ReplayWindow(iso_to_ms("2026-11-20T00:00:00+08:00"))
     runs = []
     for _ in range(2):
-        index = NearDupIndex(stream_settings.path("index_path"))
-        cleaning = Cleaning(names, settings, index, articles_topic=copy)
+        index = NearDupIndex(stream_settings.path("index_path"), max_distance=3)
+        cleaning = Cleaning(names, settings, index, attempts=1, articles_topic=copy)
         producer = open_producer(log, stream_settings)
-        read = replay(log, producer, cleaning, since, max_message_bytes=stream_settings.max_message_bytes)
+        read = replay(log, producer, cleaning, since)
         producer.close()
         index.close()
         runs.append((read, dict(cleaning.stats)))

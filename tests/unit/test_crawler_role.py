@@ -20,6 +20,7 @@ from newsflow.demo import demo_site
 from sinks.log import Consumer, Record, Start
 from sinks.sqlite import SqliteLog
 from sinks.topics import CrawlOutcome, CrawlRequest, Topics
+from tests.conftest import embedded_log
 
 GROUP = "crawlers"
 
@@ -57,7 +58,7 @@ def site(site_id: str) -> SiteConfig:
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[SqliteLog]:
-    log = SqliteLog(tmp_path / "log.db")
+    log = embedded_log(tmp_path / "log.db")
     log.create_topics(Topics().specs(1, max_message_bytes=1_000_000))
     yield log
     log.close()
@@ -102,6 +103,7 @@ def test_requests_run_once_per_site_and_commit_in_order(log: SqliteLog, tmp_path
         max_crawls=1,
         sites_per_crawl=5,
         poll_timeout=0.05,
+        retry_backoff=0.05,
     )
     first_alpha, beta, second_alpha, unknown = publish(log, "alpha", "beta", "alpha", "gamma")
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
@@ -147,7 +149,11 @@ def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog,
         {"alpha": site("alpha")},
         children,
         threading.Event(),
-        group=GROUP,  # type: ignore[arg-type]
+        group=GROUP,
+        max_crawls=2,
+        sites_per_crawl=25,
+        poll_timeout=0.05,
+        retry_backoff=0.05,
     )
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
     try:

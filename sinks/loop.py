@@ -140,6 +140,8 @@ class ConsumerLoop:
         self.retry_backoff = retry_backoff
         self.offsets = Offsets()
         self.committed_batches = 0
+        self._sent: list[Record] = []  # sent, and not known to be acknowledged yet
+        self._done: list[Message] = []  # done once those are
 
     def run(self, *, until: Callable[[], bool] | None = None) -> None:
         """Step until ``stop`` is set (or ``until()`` says the work is done); then finish, flush and commit."""
@@ -161,13 +163,15 @@ class ConsumerLoop:
 
     def settle(self, handled: Handled) -> bool:
         """Send the outputs, wait until they are acknowledged, commit what is done; False if the spool holds them."""
-        sent = [self.send(record, source) for record, source in handled.outputs]
+        self._sent += [self.send(record, source) for record, source in handled.outputs]
+        self._done += handled.done
         if not self.deliver():
             log.warning("stopping with %d output(s) spooled; their input is not committed", self.backlog())
-            return False
+            return False  # kept for the next settle: a loop that goes on commits them once they drain
+        sent, done, self._sent, self._done = self._sent, self._done, [], []
         if sent:
             self.handler.delivered(sent)
-        self.offsets.finish(handled.done)
+        self.offsets.finish(done)
         self.commit()
         return True
 

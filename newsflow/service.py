@@ -35,7 +35,7 @@ from newsflow.metrics import LagCollector, Metrics, MetricsServer
 from newsflow.monitor import SiteMonitor
 from newsflow.scheduler import RequestLauncher, Scheduler
 from newsflow.settings import ServiceSettings
-from sinks.backends import cleaning_worker, create_topics, open_log, open_producer
+from sinks.backends import await_topics, cleaning_worker, open_log, open_producer
 from sinks.log import Log, Producer
 from sinks.settings import StreamSettings
 from sinks.topics import Topics
@@ -205,8 +205,13 @@ class Service:
         return [(self.cfg.streams.group, self.topics.raw), (self.cfg.service.crawler_group, self.topics.crawl_requests)]
 
     def start(self) -> None:
-        with opened(self.cfg.streams) as (log_, _):
-            create_topics(log_, self.cfg.streams)
+        """Declare the topics (waiting while Kafka is away), then serve /metrics and start the roles."""
+        log_ = open_log(self.cfg.streams)
+        try:
+            if await_topics(log_, self.cfg.streams, self.stop) is None:
+                return  # stopped while waiting for the broker
+        finally:
+            log_.close()
         settings = self.cfg.service
         if settings.metrics_port >= 0:
             lag = LagCollector(lambda: open_log(self.cfg.streams), self.lag_groups())

@@ -15,9 +15,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from threading import Event
 
 import click
 
+from cleaner import CleanerSettings
 from newsflow.console import Progress, plural, table
 from newsflow.options import config_option, load_cleaner, load_streams, quiet_option
 from newsflow.signals import stop_on_signals
@@ -27,6 +29,7 @@ from sinks.loop import BatchHandler, ConsumerLoop, Handled
 from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
 from sinks.topics import MalformedRecord, RawPage, iso_to_ms, record_view
+from sinks.worker import Worker
 
 IDLE_EXIT = 1.5  # seconds without records after which a non-following consume ends
 
@@ -157,17 +160,19 @@ def worker(exit_when_idle: bool, batch_size: int | None, config: Path | None) ->
     Example:
       newsflow worker --exit-when-idle
     """
-    setup_logging()
-    settings = load_streams(config, batch_size=batch_size)
-    cleaner = load_cleaner(config)
-    with (
-        opened_log(settings) as log,
-        stop_on_signals() as stop,
-        cleaning_worker(log, settings, cleaner, stop) as runner,
-    ):
+    with stop_on_signals() as stop:  # first: a SIGTERM while starting up stops cleanly too
+        setup_logging()
+        settings = load_streams(config, batch_size=batch_size)
+        cleaner = load_cleaner(config)
+        runner = run_worker(settings, cleaner, stop, exit_when_idle=exit_when_idle)
+    click.echo(summary(runner.cleaning.stats), err=True)
+
+
+def run_worker(settings: StreamSettings, cleaner: CleanerSettings, stop: Event, *, exit_when_idle: bool) -> Worker:
+    with opened_log(settings) as log, cleaning_worker(log, settings, cleaner, stop) as runner:
         logging.getLogger("newsflow.worker").info("cleaning %s on %s", runner.raw_topic, backend_name(settings))
         runner.run(exit_when_idle=exit_when_idle)
-    click.echo(summary(runner.cleaning.stats), err=True)
+    return runner
 
 
 def summary(stats: Counter[str]) -> str:

@@ -4,6 +4,7 @@ its producer, the topics, a cleaning worker, and reading a topic from the start.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -11,8 +12,8 @@ from contextlib import contextmanager
 
 from cleaner import CleanerSettings
 from sinks.cleaning import Cleaning
-from sinks.kafka import KafkaLog
-from sinks.log import Log, Message, Producer, Record, Start
+from sinks.kafka import PROBE_TIMEOUT, KafkaLog
+from sinks.log import Log, LogError, Message, Producer, Record, Start
 from sinks.maintenance import Maintenance
 from sinks.neardup import NearDupIndex
 from sinks.settings import StreamSettings
@@ -20,6 +21,10 @@ from sinks.spool import Spool, SpoolingProducer
 from sinks.sqlite import SqliteLog
 from sinks.topics import Topics
 from sinks.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = 60.0  # seconds between two tries to reach the log, at most
 
 
 def open_log(settings: StreamSettings) -> Log:
@@ -75,6 +80,25 @@ def create_topics(log: Log, settings: StreamSettings, *, articles_copy: str | No
     return topics
 
 
+def await_topics(log: Log, settings: StreamSettings, stop: threading.Event) -> Topics | None:
+    """Declare the topics, waiting while Kafka is unreachable (back-off up to a minute); ``None`` if stopped first.
+
+    A long-running role started before its broker waits for it instead of failing; the
+    embedded log's errors (a file that cannot be opened) do not pass by waiting and are raised.
+    """
+    delay = settings.retry_backoff
+    while True:
+        try:
+            return create_topics(log, settings)
+        except LogError as error:
+            if settings.embedded:
+                raise
+            logger.warning("%s; trying again in %.1f s (stop with Ctrl-C or SIGTERM)", error, delay)
+        if stop.wait(delay):
+            return None
+        delay = min(delay * 2, MAX_BACKOFF)
+
+
 @contextmanager
 def cleaning_worker(
     log: Log,
@@ -85,8 +109,10 @@ def cleaning_worker(
 ) -> Iterator[Worker]:
     """A cleaning worker wired from the settings, with retention and compaction on their own timer;
     its producer and near-duplicate index close on exit."""
-    topics = create_topics(log, settings)
-    cleaning = build_cleaning(settings, cleaner, topics)
+    if not settings.embedded:
+        logger.info("connecting to Kafka at %s (each try up to %.0f s)", settings.bootstrap_servers, PROBE_TIMEOUT)
+    await_topics(log, settings, stop)  # a stop while waiting: the worker's run returns at once
+    cleaning = build_cleaning(settings, cleaner, topics_for(settings))
     producer = open_producer(log, settings)
     try:
         with Maintenance(log, interval=settings.maintenance_interval, stop=stop):

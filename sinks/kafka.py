@@ -18,6 +18,7 @@ most 50 ms of latency.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -63,6 +64,7 @@ REFUSED = (
     TopicAuthorizationFailedError,
 )
 POLL_SLICE_MS = 10
+PROBE_TIMEOUT = 3.0  # seconds a bootstrap server has to accept a TCP connection
 RECORD_OVERHEAD = 512  # batch and record headers a broker counts on top of key, value and headers
 
 
@@ -94,8 +96,34 @@ class KafkaLog:
             "bootstrap_timeout_ms": s.request_timeout_ms,
         }
 
+    def probe(self) -> None:
+        """Raise a :class:`LogError` naming the cause at once when no bootstrap server accepts a connection.
+
+        kafka-python would retry for ``request_timeout_ms`` and then say only
+        ``NoBrokersAvailable``; a refused connection or an unknown host is known in milliseconds.
+        """
+        timeout = min(PROBE_TIMEOUT, self.settings.request_timeout_ms / 1000)
+        causes = []
+        for server in self.bootstrap:
+            host, _, port = server.strip().rpartition(":")
+            try:
+                socket.create_connection((host.strip("[]") or server, int(port or 9092)), timeout=timeout).close()
+                return
+            except ValueError:
+                causes.append(f"{server} is not host:port")
+            except socket.gaierror:
+                causes.append(f"the host of {server} does not resolve")
+            except ConnectionRefusedError:
+                causes.append(f"nothing listens on {server} (connection refused)")
+            except TimeoutError:
+                causes.append(f"{server} did not answer within {timeout:g} s")
+            except OSError as error:
+                causes.append(f"{server}: {error.strerror or error}")
+        raise LogError(f"cannot reach Kafka at {self.settings.bootstrap_servers}: {'; '.join(causes)}")
+
     def admin(self) -> KafkaAdminClient:
         if self._admin is None:
+            self.probe()
             try:
                 self._admin = KafkaAdminClient(**self._common())
             except KafkaError as error:
@@ -104,6 +132,7 @@ class KafkaLog:
 
     def _metadata_consumer(self) -> KafkaConsumer:
         if self._meta is None:
+            self.probe()
             self._meta = KafkaConsumer(**self._common(), enable_auto_commit=False)
         return self._meta
 

@@ -85,6 +85,8 @@ class Worker:
 
     def run(self, *, exit_when_idle: bool = False) -> None:
         """Work until ``stop`` is set (or, with ``exit_when_idle``, until the group has nothing left)."""
+        if self.stop.is_set():
+            return
         consumer = self.log.consumer([self.raw_topic], group=self.group)
         try:
             self.loop = ConsumerLoop(

@@ -42,6 +42,7 @@ class Reason(StrEnum):
     # extract
     NO_BODY = "extract.no_body"
     PARSE_ERROR = "extract.parse_error"
+    TIME_LIMIT = "extract.time_limit"  # cleaning the page took longer than the worker allows
     # quality
     EMPTY = "quality.empty"
     TOO_SHORT = "quality.too_short"

@@ -61,6 +61,9 @@ class RawPagePipeline:
     A commit is one flush of the producer plus the crawl-state entries of the pages in it
     (one transaction with the embedded log). A kill loses at most the uncommitted pages
     together with their state, so the next crawl fetches them again: no gap, no duplicate.
+    Where the state cannot commit with the records (Kafka sends as soon as it can, so a
+    batch is acknowledged long before its state would be written), every page is its own
+    commit: the state keeps step with what was acknowledged, and a kill re-emits one page at most.
     """
 
     BATCH = 50
@@ -69,6 +72,7 @@ class RawPagePipeline:
     def __init__(self, emitter: Emitter, crawler: Crawler) -> None:
         self.emitter = emitter
         self.crawler = crawler
+        self.batch = self.BATCH if emitter.producer.atomic_file == emitter.state.path else 1
         self._pending: list[Emitted] = []
         self._seen: list[str] = []
         self._oldest = time.monotonic()
@@ -85,7 +89,7 @@ class RawPagePipeline:
         try:
             return self.handle(item)
         finally:
-            if len(self._pending) + len(self._seen) >= self.BATCH or time.monotonic() - self._oldest > self.MAX_WAIT:
+            if len(self._pending) + len(self._seen) >= self.batch or time.monotonic() - self._oldest > self.MAX_WAIT:
                 self.commit()
 
     def handle(self, item: Fetched | FetchFailed) -> Fetched | FetchFailed:
@@ -128,7 +132,7 @@ class RawPagePipeline:
 
     def reject(self, item: FetchFailed) -> None:
         e = self.emitter
-        rejection = Rejection(item.url, item.reason, item.detail)
+        rejection = Rejection(item.url, item.reason, item.detail, fetched_at=now_iso())  # when the fetch failed
         record = rejection_record(
             e.topics.rejected,
             rejection,

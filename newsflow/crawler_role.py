@@ -209,6 +209,9 @@ class CrawlerRole(BatchHandler):
         self._outputs, self._done = [], []
         return handled
 
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        log.info("this crawler now reads %d partition(s) of crawl requests", len(partitions))
+
     def revoked(self, partitions: set[TopicPartition]) -> None:
         """Requests of partitions now read by another instance are its to crawl and report."""
         moved = [t for t in self.waiting if (t.message.topic, t.message.partition) in partitions]

@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from threading import Event
+from urllib.parse import urlsplit
 
 import click
 
 from cleaner import CleanerSettings
+from cleaner.identity import canonical_url
 from newsflow.console import Progress, plural, table
 from newsflow.options import config_option, load_cleaner, load_streams, quiet_option
 from newsflow.signals import stop_on_signals
@@ -28,7 +30,7 @@ from sinks.log import Log, Message, Producer, Start
 from sinks.loop import BatchHandler, ConsumerLoop, Handled
 from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
-from sinks.topics import MalformedRecord, RawPage, iso_to_ms, record_view
+from sinks.topics import URL_SCHEMES, MalformedRecord, RawPage, iso_to_ms, record_view
 from sinks.worker import Worker
 
 IDLE_EXIT = 1.5  # seconds without records after which a non-following consume ends
@@ -112,6 +114,18 @@ def topics_list(config: Path | None) -> None:
 
 
 # -- ingest ------------------------------------------------------------------------------------
+def check_base_url(base_url: str) -> None:
+    """The pages' URLs must be URLs the raw topic takes (its key is the canonical URL)."""
+    example = "write it like http://www.example.gov.cn/news."
+    try:
+        canonical_url(base_url)
+        scheme = urlsplit(base_url).scheme
+    except ValueError as error:
+        raise click.ClickException(f"--base-url {base_url!r} is not a URL ({error}); {example}") from error
+    if scheme not in URL_SCHEMES:
+        raise click.ClickException(f"--base-url {base_url!r} is not an http(s) URL; {example}")
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--site", required=True, metavar="ID", help="Site id the pages belong to (the ce_site header).")
@@ -126,6 +140,8 @@ def ingest(paths: tuple[Path, ...], site: str, base_url: str | None, config: Pat
     Example:
       newsflow ingest saved/ --site siping_gov --base-url http://a.gov.cn/news
     """
+    if base_url is not None:
+        check_base_url(base_url)
     settings = load_streams(config)
     files = [p for path in paths for p in (sorted(path.rglob("*.htm*")) if path.is_dir() else [path])]
     if not files:
@@ -347,7 +363,7 @@ def replay_command(
                 read = replay(log, producer, cleaning, window, progress=progress)
         finally:
             close_producer(producer)
-            cleaning.index.close()
+            cleaning.close()
     seconds = time.perf_counter() - started
     click.echo(replay_table(cleaning.stats, read), err=True)
     rate = f"{read / seconds:.1f}" if seconds > 0 else "-"

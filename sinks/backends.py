@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from cleaner import CleanerSettings
+from cleaner import CleanerSettings, clean_page
 from sinks.cleaning import Cleaning
 from sinks.kafka import PROBE_TIMEOUT, KafkaLog
 from sinks.log import Log, LogError, Message, Producer, Record, Start
@@ -19,6 +19,7 @@ from sinks.neardup import NearDupIndex
 from sinks.settings import StreamSettings
 from sinks.spool import Spool, SpoolingProducer
 from sinks.sqlite import SqliteLog
+from sinks.timelimit import TimedCleaner
 from sinks.topics import Topics
 from sinks.worker import Worker
 
@@ -52,9 +53,17 @@ def open_index(settings: StreamSettings) -> NearDupIndex:
 def build_cleaning(
     settings: StreamSettings, cleaner: CleanerSettings, topics: Topics, *, articles_topic: str | None = None
 ) -> Cleaning:
-    """The cleaning of the worker and of replay, with its near-duplicate index (the caller closes it)."""
+    """The cleaning of the worker and of replay, with its near-duplicate index and, when the settings
+    give a time limit, its cleaner process (the caller closes it)."""
+    limit = settings.clean_time_limit
+    timed = TimedCleaner(cleaner, time_limit=limit, clean=clean_page) if limit > 0 else None
     return Cleaning(
-        topics, cleaner, open_index(settings), attempts=settings.clean_attempts, articles_topic=articles_topic
+        topics,
+        cleaner,
+        open_index(settings),
+        attempts=settings.clean_attempts,
+        timed=timed,
+        articles_topic=articles_topic,
     )
 
 
@@ -120,18 +129,15 @@ def cleaning_worker(
                 log,
                 producer,
                 cleaning,
-                group=settings.group,
+                settings=settings,
                 stop=stop,
-                batch_size=settings.batch_size,
-                poll_timeout=settings.poll_timeout,
-                retry_backoff=settings.retry_backoff,
                 on_delivered=on_delivered,
             )
     finally:
         try:
             producer.close()
         finally:
-            cleaning.index.close()
+            cleaning.close()
 
 
 def read_messages(log: Log, topics: Sequence[str], *, want: int, timeout: float = 30.0) -> list[Message]:

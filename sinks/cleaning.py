@@ -7,8 +7,10 @@
 2. status 404 or 410 → a tombstone on ``articles`` when the page had been
    published (the near-duplicate index knows), else rejection ``fetch.gone``;
 3. any other status outside 2xx → rejection ``fetch.http_status``;
-4. otherwise ``clean_page``; an article gets its site, region, fetch time,
-   raw reference and, for a repost, ``duplicate_of``.
+4. otherwise ``clean_page`` (in a child process under a time limit when given a
+   :class:`~sinks.timelimit.TimedCleaner`: a page over it is ``extract.time_limit``);
+   an article gets its site, region, fetch time, raw reference and, for a repost,
+   ``duplicate_of``.
 
 A page has one identity, its requested URL (the crawler asks for it again, and its
 404 arrives under it): the key, the article id and the index entry all come from
@@ -33,6 +35,7 @@ from cleaner.identity import article_id
 from cleaner.reasons import Reason, Stage, StageFailed, in_stage
 from sinks.log import Message, Record
 from sinks.neardup import NearDupIndex
+from sinks.timelimit import CleanTimeout, TimedCleaner
 from sinks.topics import (
     MAX_URL_LENGTH,
     MalformedRecord,
@@ -60,6 +63,7 @@ class Cleaning:
         index: NearDupIndex,
         *,
         attempts: int,
+        timed: TimedCleaner | None = None,
         articles_topic: str | None = None,
         now: Callable[[], str] = utc_iso,
     ) -> None:
@@ -67,6 +71,8 @@ class Cleaning:
         self.settings = settings
         self.index = index
         self.attempts = attempts
+        #: cleans in a child process under a time limit (``None``: in this process, no limit)
+        self.timed = timed
         self.articles_topic = articles_topic or topics.articles
         self.now = now
         self.stats: Counter[str] = Counter()
@@ -112,18 +118,31 @@ class Cleaning:
             detail = f"HTTP {page.status} for {page.final_url}"
             rejection = Rejection(page.url, Reason.HTTP_STATUS, detail, raw_ref=message.ref)
             return self._reject(rejection, page.key, page, message)
-        result = clean_page(
-            page.body,
-            url=page.final_url,
-            headers=page.http_headers(),
-            settings=self.settings,
-            hints=PageHints.from_mapping(dict(page.hints)),
-        )
+        try:
+            result = self._clean(page)
+        except CleanTimeout as error:
+            rejection = Rejection(page.url, Reason.TIME_LIMIT, f"{error}; the page was given up", raw_ref=message.ref)
+            return self._reject(rejection, page.key, page, message)
         if isinstance(result, Rejection):
             rejection = dataclasses.replace(result, url=page.url, raw_ref=message.ref)
             return self._reject(rejection, page.key, page, message)
         with in_stage(Stage.PUBLISH):
             return self._publish(result, page, message.ref)
+
+    def _clean(self, page: RawPage) -> Article | Rejection:
+        hints = PageHints.from_mapping(dict(page.hints))
+        if self.timed is not None:
+            return self.timed.clean(page.body, url=page.final_url, headers=page.http_headers(), hints=hints)
+        return clean_page(
+            page.body, url=page.final_url, headers=page.http_headers(), settings=self.settings, hints=hints
+        )
+
+    def close(self) -> None:
+        try:
+            if self.timed is not None:
+                self.timed.close()
+        finally:
+            self.index.close()
 
     def _publish(self, article: Article, page: RawPage, ref: str) -> Record:
         identity = page_id(page)

@@ -57,6 +57,9 @@ class BatchHandler:
     def delivered(self, outputs: Sequence[Record]) -> None:
         """Told each batch's outputs once the log has acknowledged them."""
 
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        """The partitions this member reads changed; these are the ones it reads now."""
+
     def revoked(self, partitions: set[TopicPartition]) -> None:
         """The group moved these partitions to another member; their open messages are not ours any more."""
 
@@ -101,6 +104,11 @@ class Offsets:
             self.committed.pop(tp, None)
         return lost
 
+    def forget_done(self, partitions: set[TopicPartition]) -> None:
+        """Their done messages were not committed: delivered again, they are new again (open ones stay)."""
+        for tp in partitions:
+            self.done[tp] = set()
+
     def next_offsets(self) -> dict[TopicPartition, int]:
         """Per partition, one past the last done message below the first open one, where that moved."""
         offsets: dict[TopicPartition, int] = {}
@@ -142,6 +150,7 @@ class ConsumerLoop:
         self.committed_batches = 0
         self._sent: list[Record] = []  # sent, and not known to be acknowledged yet
         self._done: list[Message] = []  # done once those are
+        self._assignment: set[TopicPartition] = set()
 
     def run(self, *, until: Callable[[], bool] | None = None) -> None:
         """Step until ``stop`` is set (or ``until()`` says the work is done); then finish, flush and commit."""
@@ -154,7 +163,11 @@ class ConsumerLoop:
     def step(self, *, timeout: float | None = None, max_records: int | None = None) -> int:
         """One pass of the loop (polling ``timeout`` seconds, else the loop's); returns how many messages were read."""
         batch = self.consumer.poll(self.poll_timeout if timeout is None else timeout, max_records or self.batch_size)
-        lost = self.offsets.keep(self.consumer.assignment())
+        assignment = self.consumer.assignment()
+        if assignment != self._assignment:
+            self._assignment = assignment
+            self.handler.assigned(assignment)
+        lost = self.offsets.keep(assignment)
         if lost:
             self.handler.revoked(lost)
         handled = self.handler.handle(self.offsets.read(batch))
@@ -208,7 +221,8 @@ class ConsumerLoop:
         try:
             self.consumer.commit(offsets)
         except CommitFailed as error:
-            log.warning("%s", error)  # the partitions moved on; the next poll drops them
+            log.warning("%s", error)  # the group moved on: what it hands back is read and done again
+            self.offsets.forget_done(set(offsets))
             return
         self.offsets.commit_done(offsets)
         self.committed_batches += 1

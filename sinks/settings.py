@@ -57,6 +57,8 @@ class StreamSettings:
     poll_timeout: float = 1.0
     #: times the worker tries a record whose cleaning fails before it becomes a rejection
     clean_attempts: int = 3
+    #: seconds the worker gives one page (cleaned in a child process); 0: no limit, in the worker itself
+    clean_time_limit: float = 60.0
     #: seconds between retention and compaction runs (the embedded log; Kafka does its own)
     maintenance_interval: float = 600.0
     #: SimHash bits two articles may differ in and still be one story (0..3)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from sinks.cleaning import Cleaning
 from sinks.log import Log, LogError, Message, Producer, Record, RecordTooLarge
 from sinks.loop import BatchHandler, ConsumerLoop, Handled
+from sinks.settings import StreamSettings
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +51,24 @@ class CleaningHandler(BatchHandler):
 
 
 class Worker:
+    """The cleaning worker of group ``settings.group``, polling and committing as ``settings`` say."""
+
     def __init__(
         self,
         log_: Log,
         producer: Producer,
         cleaning: Cleaning,
         *,
-        group: str,
+        settings: StreamSettings,
         stop: threading.Event,
-        batch_size: int,
-        poll_timeout: float,
-        retry_backoff: float,
         on_delivered: Callable[[Sequence[Record]], None] | None,
     ) -> None:
         self.log = log_
         self.producer = producer
         self.cleaning = cleaning
-        self.group = group
+        self.settings = settings
+        self.group = settings.group
         self.stop = stop
-        self.batch_size = batch_size
-        self.poll_timeout = poll_timeout
-        self.retry_backoff = retry_backoff
         #: told about each batch's outputs once the log has acknowledged them (the service's counters)
         self.handler = CleaningHandler(cleaning, on_delivered)
         self.loop: ConsumerLoop | None = None
@@ -89,14 +87,15 @@ class Worker:
             return
         consumer = self.log.consumer([self.raw_topic], group=self.group)
         try:
+            s = self.settings
             self.loop = ConsumerLoop(
                 consumer,
                 self.handler,
                 producer=self.producer,
                 stop=self.stop,
-                batch_size=self.batch_size,
-                poll_timeout=self.poll_timeout,
-                retry_backoff=self.retry_backoff,
+                batch_size=s.batch_size,
+                poll_timeout=s.poll_timeout,
+                retry_backoff=s.retry_backoff,
             )
             self.loop.run(until=self.caught_up if exit_when_idle else None)
         finally:

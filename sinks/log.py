@@ -6,7 +6,11 @@ and, in a group, commits the next offset to read (``offset + 1``). Positions are
 per partition: :data:`Offsets` maps ``(topic, partition)`` to an offset.
 
 :class:`~sinks.kafka.KafkaLog` and :class:`~sinks.sqlite.SqliteLog` implement
-it; ``tests/integration/test_log_contract.py`` runs one suite over both.
+it on one base (:mod:`sinks.logbase`: where a consumer starts, the poll loop, the
+size check, the commit guard); ``tests/integration/test_log_contract.py`` runs one
+suite over both. Every group reader runs the one loop of :mod:`sinks.loop`. A
+producer says whether other rows can commit in the same transaction as its records
+(``atomic_file``: the embedded log's file; ``None`` for Kafka).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ is the broker behind the spool, which a unit test switches off.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -15,10 +16,11 @@ from cleaner import CleanerSettings, Reason, Rejection
 from cleaner.identity import article_id, canonical_url
 from sinks.cleaning import Cleaning
 from sinks.log import Message, Record, Start, TopicSpec
+from sinks.maintenance import Maintenance
 from sinks.neardup import NearDupIndex
 from sinks.settings import StreamSettings
 from sinks.spool import Spool, SpoolingProducer
-from sinks.topics import RawPage, Topics, rejection_record
+from sinks.topics import RawPage, Topics, cloud_event, rejection_record
 from tests.conftest import CMS_FIXTURES, embedded_log
 from tests.contracts import validate
 from tests.unit.test_spool_and_index import Broker, FlakyProducer, records
@@ -213,3 +215,33 @@ def test_rejection_values_carry_site_and_fetch_time(cleaning: Cleaning) -> None:
     page = RawPage(url, url, 500, b"error", FETCHED, "fixture", "crawl-1", "text/html")
     view = validate(as_message(cleaning.process(as_message(page.to_record(TOPICS.raw)))))["value"]
     assert (view["reason"], view["site"], view["fetched_at"]) == ("fetch.http_status", "fixture", FETCHED)
+
+
+def test_cloudevents_headers_are_written_in_one_place() -> None:
+    """The six hand-written header blocks are one helper, which also refuses names CloudEvents forbids."""
+    headers = dict(cloud_event(id="1", source="s", type="t", time="2026-11-20T00:00:00+00:00", site="x", rawref=None))
+    assert headers == {
+        "ce_specversion": b"1.0",
+        "ce_id": b"1",
+        "ce_source": b"s",
+        "ce_type": b"t",
+        "ce_time": b"2026-11-20T00:00:00Z",
+        "ce_site": b"x",
+    }
+    with pytest.raises(ValueError, match="lower-case letters and digits"):
+        cloud_event(id="1", source="s", type="t", time="t", raw_ref="r")
+
+
+def test_retention_runs_on_a_timer_of_its_own(tmp_path: Path) -> None:
+    """maintain() ran inside the worker's hot loop, between polls; it now has a thread and a timer."""
+    log = embedded_log(tmp_path / "log.db")
+    log.create_topics([TopicSpec("raw", 1, retention_ms=1000)])
+    producer = log.producer()
+    producer.send(Record("raw", b"k", b"old", timestamp_ms=int(time.time() * 1000) - 10_000))
+    producer.close()
+    with Maintenance(log, interval=0.05, stop=threading.Event()):
+        deadline = time.monotonic() + 10
+        while log.beginning_offsets("raw") != {0: 1} and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert log.beginning_offsets("raw") == {0: 1}
+    log.close()

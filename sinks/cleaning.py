@@ -35,7 +35,7 @@ from cleaner.identity import article_id
 from cleaner.reasons import Reason, Stage, StageFailed, in_stage
 from sinks.log import Message, Record
 from sinks.neardup import NearDupIndex
-from sinks.timelimit import CleanTimeout, TimedCleaner
+from sinks.timelimit import CleanerDied, CleanTimeout, TimedCleaner
 from sinks.topics import (
     MAX_URL_LENGTH,
     MalformedRecord,
@@ -132,7 +132,10 @@ class Cleaning:
     def _clean(self, page: RawPage) -> Article | Rejection:
         hints = PageHints.from_mapping(dict(page.hints))
         if self.timed is not None:
-            return self.timed.clean(page.body, url=page.final_url, headers=page.http_headers(), hints=hints)
+            try:
+                return self.timed.clean(page.body, url=page.final_url, headers=page.http_headers(), hints=hints)
+            except CleanerDied as error:
+                raise StageFailed(Stage.EXTRACT, error) from error
         return clean_page(
             page.body, url=page.final_url, headers=page.http_headers(), settings=self.settings, hints=hints
         )

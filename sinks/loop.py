@@ -151,6 +151,7 @@ class ConsumerLoop:
         self._sent: list[Record] = []  # sent, and not known to be acknowledged yet
         self._done: list[Message] = []  # done once those are
         self._assignment: set[TopicPartition] = set()
+        self._stalled = False  # the last settle stopped with outputs in the spool
 
     def run(self, *, until: Callable[[], bool] | None = None) -> None:
         """Step until ``stop`` is set (or ``until()`` says the work is done); then finish, flush and commit."""
@@ -158,7 +159,9 @@ class ConsumerLoop:
             self.step()
             if until is not None and until():
                 break
-        self.settle(self.handler.finish())
+        finished = self.handler.finish()
+        if finished.outputs or finished.done or not self._stalled:
+            self.settle(finished)
 
     def step(self, *, timeout: float | None = None, max_records: int | None = None) -> int:
         """One pass of the loop (polling ``timeout`` seconds, else the loop's); returns how many messages were read."""
@@ -178,7 +181,8 @@ class ConsumerLoop:
         """Send the outputs, wait until they are acknowledged, commit what is done; False if the spool holds them."""
         self._sent += [self.send(record, source) for record, source in handled.outputs]
         self._done += handled.done
-        if not self.deliver():
+        self._stalled = not self.deliver()
+        if self._stalled:
             log.warning("stopping with %d output(s) spooled; their input is not committed", self.backlog())
             return False  # kept for the next settle: a loop that goes on commits them once they drain
         sent, done, self._sent, self._done = self._sent, self._done, [], []
@@ -212,11 +216,12 @@ class ConsumerLoop:
         return True
 
     def commit(self) -> None:
-        if self.consumer.group is None:
-            return  # nothing to commit without a group: a reader from a position
         assignment = self.consumer.assignment()
         offsets = {tp: o for tp, o in self.offsets.next_offsets().items() if tp in assignment}
         if not offsets:
+            return
+        if self.consumer.group is None:  # a reader from a position: nothing to commit, only to forget
+            self.offsets.commit_done(offsets)
             return
         try:
             self.consumer.commit(offsets)

@@ -29,6 +29,10 @@ class CleanTimeout(Exception):
     """The page was not cleaned within the time limit."""
 
 
+class CleanerDied(RuntimeError):
+    """The child process ended while it cleaned (out of memory, killed)."""
+
+
 Clean = Callable[..., Article | Rejection]  # clean_page's signature
 
 
@@ -84,7 +88,7 @@ class TimedCleaner:
                 raise CleanTimeout(f"cleaning took longer than {self.time_limit:g} s")
         except (EOFError, OSError) as error:  # the child died (out of memory, killed): the next page gets a new one
             self._stop()
-            raise RuntimeError(f"the cleaner process ended while cleaning ({error or 'no answer'})") from error
+            raise CleanerDied(f"the cleaner process ended while cleaning ({error or 'no answer'})") from error
         if isinstance(result, BaseException):
             raise result
         return result  # type: ignore[no-any-return]

@@ -165,11 +165,12 @@ class CrawlerRole(BatchHandler):
         self.running: list[Running] = []
         self._outputs: list[Output] = []
         self._done: list[Message] = []
-        self._loops: dict[int, ConsumerLoop] = {}
+        self._loop: ConsumerLoop | None = None
 
     def loop(self, consumer: Consumer) -> ConsumerLoop:
-        if id(consumer) not in self._loops:
-            self._loops[id(consumer)] = ConsumerLoop(
+        """The one consumer loop over ``consumer``, with this role as its handler."""
+        if self._loop is None or self._loop.consumer is not consumer:
+            self._loop = ConsumerLoop(
                 consumer,
                 self,
                 producer=self.producer,
@@ -178,7 +179,7 @@ class CrawlerRole(BatchHandler):
                 poll_timeout=self.poll_timeout,
                 retry_backoff=self.retry_backoff,
             )
-        return self._loops[id(consumer)]
+        return self._loop
 
     def run(self) -> None:
         consumer = self.log.consumer([self.topics.crawl_requests], group=self.group)

@@ -11,8 +11,9 @@ the same fields; ``build_article`` puts every field into the output script once.
 
 A stage adds to the draft or raises :class:`~cleaner.reasons.Reject`; this module is the one
 place that turns a rejection into a :class:`Rejection`. Anything unforeseen becomes
-``extract.internal_error`` with the stage and the exception in the detail, so ``clean_page``
-never raises on bad input.
+``<stage>.internal_error`` (the stage it happened in: ``decode``, ``extract`` — repair and layout
+included — or ``quality``) with the exception in the detail, so ``clean_page`` never raises on bad
+input.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from cleaner.layout import Layout, walk_lines
 from cleaner.multipart import is_multipart, unpack_parts
 from cleaner.normalise import fullwidth_punctuation, normalise_spacing
 from cleaner.quality import assess
-from cleaner.reasons import Reason, Reject
+from cleaner.reasons import Reason, Reject, Stage, StageFailed, in_stage
 from cleaner.records import Article, EncodingInfo, Quality, Rejection
 from cleaner.repair import repair_line
 from cleaner.script import as_written, convert_script, detect_script, output_script, written_in_traditional
@@ -87,7 +88,6 @@ class Draft:
     title: str | None = None  # the headline, repaired, in the page's script ...
     title_view: str | None = None  # ... and simplified, as the lines it is matched against
     layout: Layout | None = None  # layout: the body's lines, furniture out, every field with its source
-    stage: str = "decode"  # the stage at work, named when it fails unforeseen
 
     @property
     def written(self) -> str:
@@ -153,7 +153,6 @@ def _in_target(
 
 def normalise_text(draft: Draft, text: str) -> None:
     """Repair and normalise the lines (and the headline) into the output script and the simplified view."""
-    draft.stage = "repair"
     page = draft.page
     draft.text = repair_and_normalise(
         text,
@@ -172,7 +171,6 @@ def normalise_text(draft: Draft, text: str) -> None:
 def lay_out(draft: Draft, page_breaks: frozenset[int] = frozenset()) -> None:
     """Walk the lines: furniture out, the body's own fields in, after what the page states around it."""
     assert draft.text is not None
-    draft.stage = "layout"
     page = draft.page
     with timed(draft.timings, "layout"):
         fields = page.initial_fields(draft.title) if page is not None else None
@@ -193,7 +191,6 @@ def build_article(draft: Draft) -> Article:
     """The article the draft has become: its quality judged, its identity computed, every field put
     into the output script once."""
     assert draft.text is not None and draft.layout is not None
-    draft.stage = "quality"
     text_draft, layout, settings, timings = draft.text, draft.layout, draft.settings, draft.timings
     fields = layout.fields
     text = "\n".join(layout.body)
@@ -202,7 +199,7 @@ def build_article(draft: Draft) -> Article:
         original = walk_lines(list(text_draft.original), list(text_draft.views), title=layout.title_hint)
         text_original = "\n".join(original.body)
         text_original = text_original if text_original != text else None
-    with timed(timings, "quality"):
+    with timed(timings, "quality"), in_stage(Stage.QUALITY):
         score, flags = assess(
             text,
             title=fields.title,
@@ -214,7 +211,7 @@ def build_article(draft: Draft) -> Article:
         )
     if text_draft.script == "mixed":
         flags = (*flags, "mixed_script")
-    with timed(timings, "identity"):
+    with timed(timings, "identity"), in_stage(Stage.QUALITY):
         digest = content_hash(text)
         signature = simhash(text)
     sources = dict(fields.sources)
@@ -258,11 +255,15 @@ def _guarded(draft: Draft, run: Callable[[], Article]) -> Article | Rejection:
     except Reject as reject:
         encoding = reject.encoding or draft.encoding
         return Rejection(url=draft.url, reason=reject.reason, detail=reject.detail, encoding=encoding)
+    except StageFailed as failed:
+        return Rejection(
+            url=draft.url, reason=Reason.internal(failed.stage), detail=str(failed), encoding=draft.encoding
+        )
     except Exception as error:
         return Rejection(
             url=draft.url,
             reason=Reason.INTERNAL_ERROR,
-            detail=f"unforeseen in {draft.stage}: {type(error).__name__}: {error}",
+            detail=f"{type(error).__name__}: {error}",
             encoding=draft.encoding,
         )
 
@@ -271,7 +272,7 @@ def clean_text(
     text: str, *, url: str | None = None, settings: CleanerSettings, timings: Timings | None = None
 ) -> Article | Rejection:
     """Clean text that was already extracted from a page (one line per block)."""
-    draft = Draft(url, settings, timings, stage="repair")
+    draft = Draft(url, settings, timings)
 
     def run() -> Article:
         normalise_text(draft, text)
@@ -301,14 +302,12 @@ def clean_page(
     content_type = header_value(headers or {}, "content-type")
 
     def extract(part_body: bytes, part_headers: Mapping[str, str]) -> Extracted:
-        draft.stage = "decode"
-        with timed(timings, "decode"):
+        with timed(timings, "decode"), in_stage(Stage.DECODE):
             html, encoding = decode_body(
                 part_body, part_headers, settings, encoding_hint=hints.encoding if hints else None
             )
         draft.encoding = draft.encoding or encoding  # the first page's
-        draft.stage = "extract"
-        with timed(timings, "extract"):
+        with timed(timings, "extract"), in_stage(Stage.EXTRACT):
             return extract_html(html, url=url, settings=settings, hints=hints)
 
     def run() -> Article:

@@ -6,6 +6,8 @@ members, never rename or remove one. Each value is ``<stage>.<reason>``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ class Stage(StrEnum):
     DECODE = "decode"
     EXTRACT = "extract"
     QUALITY = "quality"
+    PUBLISH = "publish"  # the cleaning worker, after the cleaner: identity, the near-duplicate index
 
 
 class Reason(StrEnum):
@@ -39,14 +42,24 @@ class Reason(StrEnum):
     # extract
     NO_BODY = "extract.no_body"
     PARSE_ERROR = "extract.parse_error"
+    TIME_LIMIT = "extract.time_limit"  # cleaning the page took longer than the worker allows
     # quality
     EMPTY = "quality.empty"
     TOO_SHORT = "quality.too_short"
     NOT_CHINESE = "quality.not_chinese"
     RESIDUAL_MOJIBAKE = "quality.residual_mojibake"
     SPAM = "quality.spam"
-    # anything the stages did not foresee; the detail carries the exception
+    # anything a stage did not foresee, by the stage it happened in; the detail carries the exception
+    FETCH_INTERNAL_ERROR = "fetch.internal_error"
+    DECODE_INTERNAL_ERROR = "decode.internal_error"
     INTERNAL_ERROR = "extract.internal_error"
+    QUALITY_INTERNAL_ERROR = "quality.internal_error"
+    PUBLISH_INTERNAL_ERROR = "publish.internal_error"
+
+    @classmethod
+    def internal(cls, stage: Stage) -> Reason:
+        """The internal error of ``stage``."""
+        return cls(f"{stage.value}.internal_error")
 
     @property
     def stage(self) -> Stage:
@@ -61,3 +74,23 @@ class Reject(Exception):
         self.reason = reason
         self.detail = detail
         self.encoding = encoding  # set when the bytes were decoded before the rejection
+
+
+class StageFailed(Exception):
+    """An unforeseen error inside a stage, with the stage it happened in (see :func:`in_stage`)."""
+
+    def __init__(self, stage: Stage, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.stage = stage
+        self.error = error
+
+
+@contextmanager
+def in_stage(stage: Stage) -> Iterator[None]:
+    """Within the block an unforeseen exception becomes :class:`StageFailed` naming ``stage``."""
+    try:
+        yield
+    except (Reject, StageFailed):
+        raise
+    except Exception as error:
+        raise StageFailed(stage, error) from error

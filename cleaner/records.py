@@ -100,6 +100,8 @@ class Rejection:
     detail: str
     encoding: EncodingInfo | None = None
     raw_ref: str | None = None
+    site: str | None = None
+    fetched_at: str | None = None  # when the page was fetched (ISO 8601), when it was
     schema: str = REJECTION_SCHEMA
 
     @property
@@ -115,6 +117,8 @@ class Rejection:
             "detail": self.detail,
             "encoding": asdict(self.encoding) if self.encoding else None,
             "raw_ref": self.raw_ref,
+            "site": self.site,
+            "fetched_at": self.fetched_at,
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -128,6 +132,8 @@ class Rejection:
             detail=data["detail"],
             encoding=EncodingInfo(**data["encoding"]) if data.get("encoding") else None,
             raw_ref=data.get("raw_ref"),
+            site=data.get("site"),
+            fetched_at=data.get("fetched_at"),
         )
 
     @classmethod

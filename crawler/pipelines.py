@@ -26,7 +26,6 @@ from crawler.sites import SiteConfig
 from crawler.spider import Fetched, FetchFailed
 from crawler.state import CrawlState
 from sinks.log import Producer, RecordTooLarge
-from sinks.sqlite import SqliteProducer
 from sinks.topics import RawPage, Topics, record_key, rejection_record
 
 
@@ -62,6 +61,9 @@ class RawPagePipeline:
     A commit is one flush of the producer plus the crawl-state entries of the pages in it
     (one transaction with the embedded log). A kill loses at most the uncommitted pages
     together with their state, so the next crawl fetches them again: no gap, no duplicate.
+    Where the state cannot commit with the records (Kafka sends as soon as it can, so a
+    batch is acknowledged long before its state would be written), every page is its own
+    commit: the state keeps step with what was acknowledged, and a kill re-emits one page at most.
     """
 
     BATCH = 50
@@ -70,6 +72,7 @@ class RawPagePipeline:
     def __init__(self, emitter: Emitter, crawler: Crawler) -> None:
         self.emitter = emitter
         self.crawler = crawler
+        self.batch = self.BATCH if emitter.producer.atomic_file == emitter.state.path else 1
         self._pending: list[Emitted] = []
         self._seen: list[str] = []
         self._oldest = time.monotonic()
@@ -86,7 +89,7 @@ class RawPagePipeline:
         try:
             return self.handle(item)
         finally:
-            if len(self._pending) + len(self._seen) >= self.BATCH or time.monotonic() - self._oldest > self.MAX_WAIT:
+            if len(self._pending) + len(self._seen) >= self.batch or time.monotonic() - self._oldest > self.MAX_WAIT:
                 self.commit()
 
     def handle(self, item: Fetched | FetchFailed) -> Fetched | FetchFailed:
@@ -129,7 +132,7 @@ class RawPagePipeline:
 
     def reject(self, item: FetchFailed) -> None:
         e = self.emitter
-        rejection = Rejection(item.url, item.reason, item.detail)
+        rejection = Rejection(item.url, item.reason, item.detail, fetched_at=now_iso())  # when the fetch failed
         record = rejection_record(
             e.topics.rejected,
             rejection,
@@ -150,8 +153,8 @@ class RawPagePipeline:
         self._pending, self._seen, self._oldest = [], [], time.monotonic()
         entries = [(p.url, p.version, p.etag, p.last_modified, p.at) for p in pending]
         now = now_iso()
-        if isinstance(e.producer, SqliteProducer) and e.producer.log.path == e.state.path:
-            e.producer.flush(within=lambda conn: e.state.record_in(conn, entries, seen=seen, now=now))
+        if e.producer.atomic_file == e.state.path:
+            e.producer.flush_with(lambda conn: e.state.record_in(conn, entries, seen=seen, now=now))
         else:
             e.producer.flush()
             e.state.record(entries, seen=seen, now=now)

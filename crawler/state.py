@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sinks.sqlite import connect, transaction
+from sinks.sqlitedb import connect, transaction
 
 STATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS crawl_pages (

@@ -9,6 +9,9 @@ never loads Scrapy, Twisted or Kafka.
 from __future__ import annotations
 
 import importlib
+import signal
+import threading
+from types import FrameType
 from typing import NamedTuple
 
 import click
@@ -42,6 +45,22 @@ COMMANDS: dict[str, LazyCommand] = {
 }
 
 
+#: commands that run until stopped: a SIGTERM while they start up (imports take a second) ends them cleanly
+LONG_RUNNING = ("run", "worker")
+
+
+def exit_on_early_stop() -> None:
+    """Until the command installs its own handlers, SIGTERM/SIGINT end the process with 0: nothing started yet."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        click.echo(f"{signal.Signals(signum).name} while starting up: stopped before any work began.", err=True)
+        raise SystemExit(0)
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, stop)
+
+
 def load_command(name: str) -> click.Command:
     """Import the module of command ``name`` and return the command."""
     module, _, attribute = COMMANDS[name].target.partition(":")
@@ -59,6 +78,8 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS and cmd_name not in self.commands:
+            if cmd_name in LONG_RUNNING and ctx.resilient_parsing is False:
+                exit_on_early_stop()
             self.add_command(load_command(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
 

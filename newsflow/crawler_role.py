@@ -5,14 +5,18 @@ Each instance reads its share of the request partitions and keeps up to
 sites at once (one Scrapy process holds many sites cheaply; per-site politeness
 still applies). When a child ends, its summary becomes one report per request on
 ``crawl-reports``; then the request offsets are committed, contiguously per
-partition. The loop, with its commit point::
+partition. It runs the one consumer loop (:class:`~sinks.loop.ConsumerLoop`)::
 
-    reap finished children ─► publish their reports ─► flush ─► commit the requests
-        done below the first one still open ─► poll new requests ─► start children
+    poll new requests ─► reap finished children, take the requests, start children
+        ─► publish the reports ─► flush: acknowledged, the spool empty ─► commit the
+        requests done below the first one still open
 
-A request is committed only after its report is acknowledged, so an instance
-that dies mid-crawl leaves its requests uncommitted and the group hands them to
-another instance, which crawls them again (the crawl state makes that cheap).
+A request is committed only after its report is acknowledged (not while it waits
+in the spool), so an instance that dies mid-crawl leaves its requests uncommitted
+and the group hands them to another instance, which crawls them again (the crawl
+state makes that cheap). When the group moves a partition elsewhere, its requests
+are that instance's: one still crawling here is not reported here, and no commit
+names the partition, so the partitions still owned keep committing.
 Requests of a site already crawling here wait for that crawl to end. Children die
 with the thread that started them (``PR_SET_PDEATHSIG``), so a killed instance leaves no crawl behind.
 """
@@ -39,7 +43,8 @@ from typing import Any
 from crawler.run import CrawlReport
 from crawler.sites import SiteConfig
 from sinks.backends import open_producer, topics_for
-from sinks.log import CommitFailed, Consumer, Log, Message, Producer, TopicPartition
+from sinks.log import Consumer, Log, Message, Producer, TopicPartition
+from sinks.loop import BatchHandler, ConsumerLoop, Handled, Output
 from sinks.settings import StreamSettings
 from sinks.topics import CrawlOutcome, CrawlRequest, Topics
 
@@ -122,7 +127,8 @@ class Taken:
 
     message: Message
     request: CrawlRequest | None  # None: the record is not a crawl request
-    done: bool = False
+    #: its partition moved to another instance while it ran: that one crawls and reports it
+    abandoned: bool = False
 
 
 @dataclass
@@ -134,63 +140,99 @@ class Running:
 
 
 @dataclass
-class CrawlerRole:
+class CrawlerRole(BatchHandler):
+    """The crawler role as a :class:`~sinks.loop.BatchHandler`: a request is done when its report is out."""
+
     log: Log
     producer: Producer
     topics: Topics
     sites: Mapping[str, SiteConfig]
     children: CrawlChildren
     stop: threading.Event
-    group: str = "newsflow-crawlers"
-    max_crawls: int = 2
-    sites_per_crawl: int = 25
-    poll_timeout: float = 0.5
+    group: str
+    max_crawls: int
+    sites_per_crawl: int
+    poll_timeout: float
+    retry_backoff: float
     on_outcome: Callable[[CrawlOutcome], None] | None = None
     name: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
+    #: requests read per poll
+    BATCH = 50
+
     def __post_init__(self) -> None:
-        self.taken: dict[TopicPartition, dict[int, Taken]] = {}
+        self.waiting: list[Taken] = []
         self.running: list[Running] = []
-        self.committed: dict[TopicPartition, int] = {}
-        self.unflushed = 0
-        self.assignment: set[TopicPartition] = set()
+        self._outputs: list[Output] = []
+        self._done: list[Message] = []
+        self._loop: ConsumerLoop | None = None
+
+    def loop(self, consumer: Consumer) -> ConsumerLoop:
+        """The one consumer loop over ``consumer``, with this role as its handler."""
+        if self._loop is None or self._loop.consumer is not consumer:
+            self._loop = ConsumerLoop(
+                consumer,
+                self,
+                producer=self.producer,
+                stop=self.stop,
+                batch_size=self.BATCH,
+                poll_timeout=self.poll_timeout,
+                retry_backoff=self.retry_backoff,
+            )
+        return self._loop
 
     def run(self) -> None:
         consumer = self.log.consumer([self.topics.crawl_requests], group=self.group)
         try:
-            while not self.stop.is_set():
-                self.step(consumer)
-            self.shut_down(consumer)
+            self.loop(consumer).run()  # on stop: finish() ends the crawls, reports and commits them
         finally:
             self.end_children()  # after an error: no crawl left running that nobody will report
             consumer.close()
 
     def step(self, consumer: Consumer) -> None:
+        self.loop(consumer).step()
+
+    # -- the loop's handler ---------------------------------------------------------------------
+    def handle(self, batch: Sequence[Message]) -> Handled:
         self.reap()
-        self.take(consumer.poll(self.poll_timeout, 50), consumer.assignment())
+        self.take(batch)
         self.launch()
-        if self.unflushed:  # the scheduler is waiting for these reports
-            self.producer.flush()
-            self.unflushed = 0
-        self.commit(consumer)
+        return self._handed()
+
+    def finish(self) -> Handled:
+        """Stop: running crawls get SIGTERM (Scrapy closes them cleanly), are reaped and reported."""
+        self.end_children()
+        self.reap()
+        return self._handed()
+
+    def _handed(self) -> Handled:
+        handled = Handled(self._outputs, self._done)
+        self._outputs, self._done = [], []
+        return handled
+
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        log.info("this crawler now reads %d partition(s) of crawl requests", len(partitions))
+
+    def revoked(self, partitions: set[TopicPartition]) -> None:
+        """Requests of partitions now read by another instance are its to crawl and report."""
+        moved = [t for t in self.waiting if (t.message.topic, t.message.partition) in partitions]
+        self.waiting = [t for t in self.waiting if t not in moved]
+        for run in self.running:
+            for t in run.requests:
+                if (t.message.topic, t.message.partition) in partitions:
+                    t.abandoned = True
+                    moved.append(t)
+        if moved:
+            log.info("%d request(s) moved to another crawler; it crawls and reports them", len(moved))
 
     # -- requests in ----------------------------------------------------------------------------
-    def take(self, batch: Sequence[Message], assignment: set[TopicPartition]) -> None:
-        if assignment != self.assignment:
-            self.assignment = set(assignment)
-            log.info("this crawler now reads %d partition(s) of crawl requests", len(assignment))
-        for tp in [tp for tp in self.taken if tp not in assignment]:  # moved to another instance
-            waiting = [t for t in self.taken[tp].values() if not t.done and not self.is_running(t)]
-            for t in waiting:
-                del self.taken[tp][t.message.offset]
-            if waiting:
-                log.info("%d request(s) of %s/%s moved to another crawler", len(waiting), *tp)
+    def take(self, batch: Sequence[Message]) -> None:
         for message in batch:
-            tp = (message.topic, message.partition)
-            known = self.taken.setdefault(tp, {})
-            if message.offset in known or message.offset < self.committed.get(tp, 0):
-                continue  # read again after a rebalance
-            known[message.offset] = Taken(message, self.parse(message))
+            taken = Taken(message, self.parse(message))
+            if taken.request is None:
+                self._done.append(message)
+            else:
+                self.waiting.append(taken)
 
     def parse(self, message: Message) -> CrawlRequest | None:
         try:
@@ -199,27 +241,22 @@ class CrawlerRole:
             log.error("%s is not a crawl request (%s): skipped", message.ref, error)
             return None
 
-    def is_running(self, taken: Taken) -> bool:
-        return any(taken in run.requests for run in self.running)
-
     # -- crawls ---------------------------------------------------------------------------------
     def launch(self) -> None:
         busy = {t.request.site for run in self.running for t in run.requests if t.request}
+        for t in [t for t in self.waiting if t.request and t.request.site not in self.sites]:
+            self.waiting.remove(t)
+            self.finish_request(t, self.unknown_site(t.request))  # type: ignore[arg-type]
         while len(self.running) < self.max_crawls:
             chosen: list[Taken] = []
-            for tp in sorted(self.taken):
-                for t in self.taken[tp].values():
-                    if t.done or self.is_running(t) or t in chosen:
-                        continue
-                    if t.request is None:
-                        t.done = True
-                    elif t.request.site not in self.sites:
-                        self.finish(t, self.unknown_site(t.request))
-                    elif t.request.site not in busy and len(chosen) < self.sites_per_crawl:
-                        chosen.append(t)
-                        busy.add(t.request.site)
+            for t in self.waiting:
+                assert t.request is not None
+                if t.request.site not in busy and len(chosen) < self.sites_per_crawl:
+                    chosen.append(t)
+                    busy.add(t.request.site)
             if not chosen:
                 return
+            self.waiting = [t for t in self.waiting if t not in chosen]
             process, report = self.children.start([t.request.site for t in chosen if t.request])
             self.running.append(Running(chosen, process, report, utc_iso()))
             log.info("crawl started for %s", ", ".join(t.request.site for t in chosen if t.request))
@@ -236,8 +273,8 @@ class CrawlerRole:
             summaries = self.read_report(run.report)
             run.report.unlink(missing_ok=True)
             for t in run.requests:
-                if t.request is not None:
-                    self.finish(t, self.outcome(t.request, run, code, summaries.get(t.request.site)))
+                if t.request is not None and not t.abandoned:
+                    self.finish_request(t, self.outcome(t.request, run, code, summaries.get(t.request.site)))
 
     def read_report(self, path: Path) -> dict[str, dict[str, Any]]:
         try:
@@ -263,10 +300,10 @@ class CrawlerRole:
             crawler=self.name,
         )
 
-    def finish(self, taken: Taken, outcome: CrawlOutcome) -> None:
-        self.producer.send(outcome.to_record(self.topics.crawl_reports))
-        self.unflushed += 1
-        taken.done = True
+    def finish_request(self, taken: Taken, outcome: CrawlOutcome) -> None:
+        """The request's report goes out; the request is done (committed) once the report is acknowledged."""
+        self._outputs.append((outcome.to_record(self.topics.crawl_reports), None))
+        self._done.append(taken.message)
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         log.info(
@@ -277,37 +314,6 @@ class CrawlerRole:
             outcome.emitted,
             extra={"site": outcome.site, "crawl_id": outcome.crawl_id, "seconds": outcome.seconds},
         )
-
-    # -- commits --------------------------------------------------------------------------------
-    def commit(self, consumer: Consumer) -> None:
-        """Commit, per partition, up to the first request not yet done (after its reports are flushed)."""
-        offsets: dict[TopicPartition, int] = {}
-        for tp, known in self.taken.items():
-            upto = self.committed.get(tp, 0)
-            for offset in sorted(known):
-                if not known[offset].done:
-                    break
-                upto = offset + 1
-            if upto > self.committed.get(tp, 0):
-                offsets[tp] = upto
-        if not offsets:
-            return
-        try:
-            consumer.commit(offsets)
-        except CommitFailed as error:
-            log.warning("%s", error)
-            return
-        for tp, upto in offsets.items():
-            self.committed[tp] = upto
-            for offset in [o for o in self.taken[tp] if o < upto]:
-                del self.taken[tp][offset]
-
-    def shut_down(self, consumer: Consumer) -> None:
-        """Stop: running crawls get SIGTERM (Scrapy closes them cleanly), are reaped, reported and committed."""
-        self.end_children()
-        self.reap()
-        self.producer.flush()
-        self.commit(consumer)
 
     def end_children(self, grace: float = 60.0) -> None:
         for run in self.running:

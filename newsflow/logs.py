@@ -40,3 +40,5 @@ def setup_logging(kind: str = "json", level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("kafka", "scrapy", "twisted", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # kafka-python logs every refused connection as an error; the log's own messages name the cause
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)

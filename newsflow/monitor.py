@@ -21,6 +21,7 @@ import json
 import logging
 import sqlite3
 import statistics
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -30,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from newsflow.canary import Alarm, CanaryRules, CrawlSample, check, usable
-from sinks.log import Consumer, Log, Message, TopicPartition
-from sinks.sqlite import transaction
+from sinks.log import Consumer, Log, Message
+from sinks.loop import BatchHandler, ConsumerLoop, Handled
+from sinks.sqlitedb import transaction
 from sinks.topics import CRAWL_REPORT_SCHEMA, CrawlOutcome, MalformedRecord, Topics
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,9 @@ class SiteMonitor:
     #: a monitor that followed within this many seconds is live: ``status`` reads instead of catching up
     live_within: float = 30.0
 
+    #: records read per poll
+    BATCH = 500
+
     def __post_init__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -140,27 +145,28 @@ class SiteMonitor:
     def consumer(self, log_: Log) -> Consumer:
         return log_.consumer(self.followed, group=self.group)
 
-    def follow(self, consumer: Consumer, timeout: float = 0.5) -> int:
-        """The service's loop body: :meth:`step`, and a mark that this file is being kept current."""
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('followed_at', ?)", (str(time.time()),))
-        return self.step(consumer, timeout)
+    def loop(self, consumer: Consumer) -> ConsumerLoop:
+        """The one consumer loop with this monitor as its handler: rows written, then the offsets committed."""
+        return ConsumerLoop(
+            consumer,
+            MonitorHandler(self),
+            producer=None,
+            stop=threading.Event(),
+            batch_size=self.BATCH,
+            poll_timeout=0.5,
+            retry_backoff=0.0,
+        )
 
-    def step(self, consumer: Consumer, timeout: float) -> int:
-        """Read one batch, store it, commit; then judge the crawls that are ready. Returns records read."""
-        batch = consumer.poll(timeout, 500)
-        if batch:
-            self.observe(batch)
-            offsets: dict[TopicPartition, int] = {}
-            for message in batch:
-                offsets[(message.topic, message.partition)] = message.offset + 1
-            consumer.commit(offsets)
-        self.judge_ready()
-        return len(batch)
+    def follow(self, loop: ConsumerLoop, timeout: float = 0.5) -> int:
+        """The service's loop body: one step, and a mark that this file is being kept current."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('followed_at', ?)", (str(time.time()),))
+        return loop.step(timeout=timeout)
 
     def catch_up(self, log_: Log, timeout: float = 30.0) -> int:
         """Read everything up to the current ends (for ``status`` and the demo); returns records read."""
         ends = {(t, p): end for t in self.followed for p, end in log_.end_offsets(t).items()}
         consumer = self.consumer(log_)
+        loop = self.loop(consumer)
         read = 0
         deadline = time.monotonic() + timeout
         try:
@@ -170,7 +176,7 @@ class SiteMonitor:
                     done.update({(topic, p): o for p, o in log_.committed(self.group, topic).items()})
                 if all(done[tp] >= end for tp, end in ends.items()):
                     break
-                read += self.step(consumer, 0.2)
+                read += loop.step(timeout=0.2)
         finally:
             consumer.close()
         self.judge_ready()
@@ -331,6 +337,19 @@ class SiteMonitor:
     def recent_new(self, site: str, limit: int = 4) -> list[int]:
         """Pages the site's latest crawls emitted (new or changed), oldest first: the adaptive interval's input."""
         return [row.report.emitted for row in reversed(self.crawls(site, limit)) if row.report]
+
+
+class MonitorHandler(BatchHandler):
+    """Stores each batch (the offsets are committed after), then judges the crawls that are ready."""
+
+    def __init__(self, monitor: SiteMonitor) -> None:
+        self.monitor = monitor
+
+    def handle(self, batch: Sequence[Message]) -> Handled:
+        if batch:
+            self.monitor.observe(batch)
+        self.monitor.judge_ready()
+        return Handled((), batch)
 
 
 def _outcome(report: str) -> CrawlOutcome:

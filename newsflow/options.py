@@ -52,13 +52,13 @@ quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on 
 
 def explain(error: LogError) -> str:
     """The log error as one sentence with the fix, when the cause says what the fix is."""
-    from kafka.errors import KafkaError, RetriableError
+    from kafka.errors import RetriableError
 
     message = str(error).rstrip(". ")
     cause = error.__cause__
     if isinstance(error, DeliveryError) and error.permanent:
         hint = ""  # Kafka refused the records; the message says why
-    elif isinstance(cause, RetriableError) or (isinstance(cause, KafkaError) and message.startswith("cannot reach")):
+    elif isinstance(cause, RetriableError) or message.startswith("cannot reach Kafka"):
         hint = KAFKA_HINT
     elif isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause):
         hint = LOCKED_HINT

@@ -35,8 +35,8 @@ from newsflow.metrics import LagCollector, Metrics, MetricsServer
 from newsflow.monitor import SiteMonitor
 from newsflow.scheduler import RequestLauncher, Scheduler
 from newsflow.settings import ServiceSettings
-from sinks.backends import cleaning_worker, create_topics, open_log, open_producer
-from sinks.log import CommitFailed, Log, Producer
+from sinks.backends import await_topics, cleaning_worker, open_log, open_producer
+from sinks.log import Log, Producer
 from sinks.settings import StreamSettings
 from sinks.topics import Topics
 
@@ -139,6 +139,7 @@ class Service:
         )
         with opened(cfg.streams) as (log_, producer):
             consumer = monitor.consumer(log_)
+            loop = monitor.loop(consumer)
             try:
                 timeout = timedelta(minutes=cfg.service.crawl_timeout_minutes)
                 resume = {site: datetime.fromisoformat(when) for site, when in monitor.next_runs().items()}
@@ -154,10 +155,7 @@ class Service:
                 for site_id, run in scheduler.state.items():
                     monitor.set_next_run(site_id, run.next_due)
                 while not stop.is_set():
-                    try:
-                        monitor.follow(consumer, 1.0)
-                    except CommitFailed as error:
-                        log.warning("%s", error)  # read again; rows are stored idempotently
+                    monitor.follow(loop, 1.0)  # a failed commit is read again; rows are stored idempotently
                     for site_id in scheduler.tick():
                         self.metrics.requests.labels(site_id).inc()
                         monitor.set_next_run(site_id, scheduler.state[site_id].next_due)
@@ -181,6 +179,8 @@ class Service:
                 group=cfg.service.crawler_group,
                 max_crawls=cfg.service.max_crawls,
                 sites_per_crawl=cfg.service.sites_per_crawl,
+                poll_timeout=cfg.streams.poll_timeout,
+                retry_backoff=cfg.streams.retry_backoff,
                 on_outcome=self.metrics.observe_crawl,
             ).run()
 
@@ -205,8 +205,13 @@ class Service:
         return [(self.cfg.streams.group, self.topics.raw), (self.cfg.service.crawler_group, self.topics.crawl_requests)]
 
     def start(self) -> None:
-        with opened(self.cfg.streams) as (log_, _):
-            create_topics(log_, self.cfg.streams)
+        """Declare the topics (waiting while Kafka is away), then serve /metrics and start the roles."""
+        log_ = open_log(self.cfg.streams)
+        try:
+            if await_topics(log_, self.cfg.streams, self.stop) is None:
+                return  # stopped while waiting for the broker
+        finally:
+            log_.close()
         settings = self.cfg.service
         if settings.metrics_port >= 0:
             lag = LagCollector(lambda: open_log(self.cfg.streams), self.lag_groups())

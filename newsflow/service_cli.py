@@ -17,7 +17,7 @@ from newsflow.console import table
 from newsflow.crawl_cli import pick_sites, sites_dir_option
 from newsflow.demo import DEMO_DATA, DEMO_PATHS, demo_root, demo_service_state, demo_site, demo_streams
 from newsflow.logs import setup_logging
-from newsflow.options import config_option, load_cleaner, load_service, load_streams
+from newsflow.options import config_option, explain, load_cleaner, load_service, load_streams
 from newsflow.service import Service, ServiceConfig
 from newsflow.settings import ROLES
 from newsflow.signals import stop_on_signals
@@ -91,8 +91,10 @@ def run(
             app = Service(cfg, stop)
             try:
                 app.start()
-            except (LogError, OSError) as error:
-                raise click.ClickException(f"cannot start: {error}. Check [streams] and the metrics port.") from error
+            except LogError as error:
+                raise click.ClickException(f"cannot start: {explain(error)}") from error
+            except OSError as error:
+                raise click.ClickException(f"cannot start: {error}; choose another --metrics-port.") from error
             app.wait()
 
 

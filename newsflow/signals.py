@@ -21,8 +21,8 @@ def stop_on_signals() -> Iterator[threading.Event]:
     def handle(signum: int, frame: FrameType | None) -> None:
         log.warning("%s received: finishing the current batch, then stopping", signal.Signals(signum).name)
         stop.set()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+        for sig in previous:
+            signal.signal(sig, signal.SIG_DFL)  # a second signal ends the process at once
 
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):

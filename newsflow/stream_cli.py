@@ -11,23 +11,27 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from threading import Event
+from urllib.parse import urlsplit
 
 import click
 
+from cleaner import CleanerSettings
+from cleaner.identity import canonical_url
 from newsflow.console import Progress, plural, table
 from newsflow.options import config_option, load_cleaner, load_streams, quiet_option
 from newsflow.signals import stop_on_signals
-from sinks.backends import cleaning_worker, create_topics, open_log, open_producer, topics_for
-from sinks.cleaning import Cleaning
-from sinks.log import Log, Producer, Start
-from sinks.neardup import NearDupIndex
+from sinks.backends import build_cleaning, cleaning_worker, create_topics, open_log, open_producer, topics_for
+from sinks.log import Log, Message, Producer, Start
+from sinks.loop import BatchHandler, ConsumerLoop, Handled
 from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
-from sinks.topics import MalformedRecord, RawPage, Topics, iso_to_ms, record_view
+from sinks.topics import URL_SCHEMES, MalformedRecord, RawPage, iso_to_ms, record_view
+from sinks.worker import Worker
 
 IDLE_EXIT = 1.5  # seconds without records after which a non-following consume ends
 
@@ -110,6 +114,18 @@ def topics_list(config: Path | None) -> None:
 
 
 # -- ingest ------------------------------------------------------------------------------------
+def check_base_url(base_url: str) -> None:
+    """The pages' URLs must be URLs the raw topic takes (its key is the canonical URL)."""
+    example = "write it like http://www.example.gov.cn/news."
+    try:
+        canonical_url(base_url)
+        scheme = urlsplit(base_url).scheme
+    except ValueError as error:
+        raise click.ClickException(f"--base-url {base_url!r} is not a URL ({error}); {example}") from error
+    if scheme not in URL_SCHEMES:
+        raise click.ClickException(f"--base-url {base_url!r} is not an http(s) URL; {example}")
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--site", required=True, metavar="ID", help="Site id the pages belong to (the ce_site header).")
@@ -124,6 +140,8 @@ def ingest(paths: tuple[Path, ...], site: str, base_url: str | None, config: Pat
     Example:
       newsflow ingest saved/ --site siping_gov --base-url http://a.gov.cn/news
     """
+    if base_url is not None:
+        check_base_url(base_url)
     settings = load_streams(config)
     files = [p for path in paths for p in (sorted(path.rglob("*.htm*")) if path.is_dir() else [path])]
     if not files:
@@ -144,11 +162,6 @@ def ingest(paths: tuple[Path, ...], site: str, base_url: str | None, config: Pat
 
 
 # -- the cleaning worker -----------------------------------------------------------------------
-def build_cleaning(config: Path | None, settings: StreamSettings, names: Topics, into: str | None = None) -> Cleaning:
-    index = NearDupIndex(settings.path("index_path"), max_distance=settings.near_dup_distance)
-    return Cleaning(names, load_cleaner(config), index, articles_topic=into)
-
-
 @click.command()
 @click.option("--exit-when-idle", is_flag=True, help="Stop once the group has cleaned everything on the raw topic.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Records cleaned between commits (default 100).")
@@ -163,17 +176,19 @@ def worker(exit_when_idle: bool, batch_size: int | None, config: Path | None) ->
     Example:
       newsflow worker --exit-when-idle
     """
-    setup_logging()
-    settings = load_streams(config, batch_size=batch_size)
-    cleaner = load_cleaner(config)
-    with (
-        opened_log(settings) as log,
-        stop_on_signals() as stop,
-        cleaning_worker(log, settings, cleaner, stop) as runner,
-    ):
+    with stop_on_signals() as stop:  # first: a SIGTERM while starting up stops cleanly too
+        setup_logging()
+        settings = load_streams(config, batch_size=batch_size)
+        cleaner = load_cleaner(config)
+        runner = run_worker(settings, cleaner, stop, exit_when_idle=exit_when_idle)
+    click.echo(summary(runner.cleaning.stats), err=True)
+
+
+def run_worker(settings: StreamSettings, cleaner: CleanerSettings, stop: Event, *, exit_when_idle: bool) -> Worker:
+    with opened_log(settings) as log, cleaning_worker(log, settings, cleaner, stop) as runner:
         logging.getLogger("newsflow.worker").info("cleaning %s on %s", runner.raw_topic, backend_name(settings))
         runner.run(exit_when_idle=exit_when_idle)
-    click.echo(summary(runner.cleaning.stats), err=True)
+    return runner
 
 
 def summary(stats: Counter[str]) -> str:
@@ -197,6 +212,33 @@ def start_position(from_beginning: bool, since: str | None, offset: int | None) 
     if from_beginning:
         return Start("earliest")
     return Start("committed")
+
+
+class Printer(BatchHandler):
+    """Prints each record as a JSON line; with a group, the loop commits what was printed."""
+
+    def __init__(self, *, meta: bool, pretty: bool) -> None:
+        self.meta = meta
+        self.pretty = pretty
+        self.printed = self.bad = 0
+
+    def handle(self, batch: Sequence[Message]) -> Handled:
+        for message in batch:
+            try:
+                view = record_view(message)
+            except MalformedRecord as error:
+                self.bad += 1
+                click.echo(f"skipped: {error}", err=True)
+                continue
+            if self.meta:
+                shown = view
+            elif view["value"] is not None:
+                shown = view["value"]
+            else:
+                shown = {"key": view["record"]["key"], "value": None}
+            click.echo(json.dumps(shown, ensure_ascii=False, indent=2 if self.pretty else None))
+            self.printed += 1
+        return Handled((), batch)
 
 
 @click.command()
@@ -237,7 +279,6 @@ def consume(
     """
     start = start_position(from_beginning, since, offset)
     settings = load_streams(config)
-    printed = bad = 0
     with opened_log(settings) as log, stop_on_signals() as stop:
         name = topics_for(settings).resolve(topic)
         existing = log.topics()
@@ -248,38 +289,20 @@ def consume(
                 " or create the service's topics with `newsflow topics create`."
             )
         consumer = log.consumer([name], group=group, start=start)
+        printer = Printer(meta=meta, pretty=pretty)
+        loop = ConsumerLoop(
+            consumer, printer, producer=None, stop=stop, batch_size=500, poll_timeout=0.5, retry_backoff=0.0
+        )
         idle_since = time.monotonic()
         try:
-            while not stop.is_set() and (limit is None or printed < limit):
-                batch = consumer.poll(0.5, min(500, limit - printed) if limit else 500)
-                if not batch:
-                    if not follow and consumer.assignment() and time.monotonic() - idle_since > IDLE_EXIT:
-                        break
-                    continue
-                idle_since = time.monotonic()
-                for message in batch:
-                    try:
-                        view = record_view(message)
-                    except MalformedRecord as error:
-                        bad += 1
-                        click.echo(f"skipped: {error}", err=True)
-                        continue
-                    shown = (
-                        view
-                        if meta
-                        else view["value"]
-                        if view["value"] is not None
-                        else {"key": view["record"]["key"], "value": None}
-                    )
-                    click.echo(json.dumps(shown, ensure_ascii=False, indent=2 if pretty else None))
-                    printed += 1
-                if group is not None:
-                    offsets: dict[tuple[str, int], int] = {}
-                    for message in batch:
-                        offsets[(message.topic, message.partition)] = message.offset + 1
-                    consumer.commit(offsets)
+            while not stop.is_set() and (limit is None or printer.printed < limit):
+                if loop.step(max_records=min(500, limit - printer.printed) if limit else 500):
+                    idle_since = time.monotonic()
+                elif not follow and consumer.assignment() and time.monotonic() - idle_since > IDLE_EXIT:
+                    break
         finally:
             consumer.close()
+        printed, bad = printer.printed, printer.bad
     click.echo(f"{printed} record(s) from {name}" + (f", {bad} not readable" if bad else ""), err=True)
 
 
@@ -329,7 +352,7 @@ def replay_command(
     with opened_log(settings) as log:
         target = topics_for(settings).resolve(into) if into else None
         names = create_topics(log, settings, articles_copy=target)
-        cleaning = build_cleaning(config, settings, names, into=target)
+        cleaning = build_cleaning(settings, load_cleaner(config), names, articles_topic=target)
         producer = open_producer(log, settings)
         try:
             with Progress("replaying", quiet=quiet) as bar:
@@ -337,12 +360,10 @@ def replay_command(
                 def progress(done: int, total: int) -> None:
                     bar.update(done, total=total, detail=f"{done}/{plural(total, 'record')}")
 
-                read = replay(
-                    log, producer, cleaning, window, max_message_bytes=settings.max_message_bytes, progress=progress
-                )
+                read = replay(log, producer, cleaning, window, progress=progress)
         finally:
             close_producer(producer)
-            cleaning.index.close()
+            cleaning.close()
     seconds = time.perf_counter() - started
     click.echo(replay_table(cleaning.stats, read), err=True)
     rate = f"{read / seconds:.1f}" if seconds > 0 else "-"

@@ -18,6 +18,7 @@ most 50 ms of latency.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -47,11 +48,11 @@ from sinks.log import (
     Message,
     Offsets,
     Record,
-    RecordTooLarge,
     Start,
     TopicPartition,
     TopicSpec,
 )
+from sinks.logbase import ConsumerBase, ProducerBase, start_offsets
 from sinks.settings import StreamSettings
 
 #: the broker refused the record itself: sending it again would fail again
@@ -62,8 +63,8 @@ REFUSED = (
     InvalidTopicError,
     TopicAuthorizationFailedError,
 )
-IDLE_SLEEP = 0.05
 POLL_SLICE_MS = 10
+PROBE_TIMEOUT = 3.0  # seconds a bootstrap server has to accept a TCP connection
 RECORD_OVERHEAD = 512  # batch and record headers a broker counts on top of key, value and headers
 
 
@@ -95,8 +96,34 @@ class KafkaLog:
             "bootstrap_timeout_ms": s.request_timeout_ms,
         }
 
+    def probe(self) -> None:
+        """Raise a :class:`LogError` naming the cause at once when no bootstrap server accepts a connection.
+
+        kafka-python would retry for ``request_timeout_ms`` and then say only
+        ``NoBrokersAvailable``; a refused connection or an unknown host is known in milliseconds.
+        """
+        timeout = min(PROBE_TIMEOUT, self.settings.request_timeout_ms / 1000)
+        causes = []
+        for server in self.bootstrap:
+            host, _, port = server.strip().rpartition(":")
+            try:
+                socket.create_connection((host.strip("[]") or server, int(port or 9092)), timeout=timeout).close()
+                return
+            except ValueError:
+                causes.append(f"{server} is not host:port")
+            except socket.gaierror:
+                causes.append(f"the host of {server} does not resolve")
+            except ConnectionRefusedError:
+                causes.append(f"nothing listens on {server} (connection refused)")
+            except TimeoutError:
+                causes.append(f"{server} did not answer within {timeout:g} s")
+            except OSError as error:
+                causes.append(f"{server}: {error.strerror or error}")
+        raise LogError(f"cannot reach Kafka at {self.settings.bootstrap_servers}: {'; '.join(causes)}")
+
     def admin(self) -> KafkaAdminClient:
         if self._admin is None:
+            self.probe()
             try:
                 self._admin = KafkaAdminClient(**self._common())
             except KafkaError as error:
@@ -105,6 +132,7 @@ class KafkaLog:
 
     def _metadata_consumer(self) -> KafkaConsumer:
         if self._meta is None:
+            self.probe()
             self._meta = KafkaConsumer(**self._common(), enable_auto_commit=False)
         return self._meta
 
@@ -206,7 +234,7 @@ class KafkaLog:
         self.close()
 
 
-class KafkaLogProducer:
+class KafkaLogProducer(ProducerBase):
     """Sends with futures; ``flush`` raises :class:`DeliveryError` listing what was not acknowledged."""
 
     def __init__(self, settings: StreamSettings) -> None:
@@ -232,9 +260,10 @@ class KafkaLogProducer:
         self._sent: list[tuple[Record, Any]] = []
         self._failed: list[tuple[Record, BaseException]] = []
 
-    def send(self, record: Record) -> None:
-        if record.size > self.limit:
-            raise RecordTooLarge(record.size, self.limit)
+    def limit_for(self, topic: str) -> int:
+        return self.limit
+
+    def append(self, record: Record) -> None:
         try:
             future = self._producer.send(
                 record.topic,
@@ -292,7 +321,7 @@ class _SeekOnAssign(ConsumerRebalanceListener):
         self.consumer.apply_start(list(assigned))
 
 
-class KafkaLogConsumer:
+class KafkaLogConsumer(ConsumerBase):
     def __init__(self, log: KafkaLog, topics: Sequence[str], *, group: str | None, start: Start) -> None:
         s = log.settings
         self.log = log
@@ -320,21 +349,14 @@ class KafkaLogConsumer:
             self._consumer.subscribe(topics=list(topics), listener=listener)
 
     def apply_start(self, tps: list[KafkaTopicPartition]) -> None:
-        kind, value = self.start.kind, self.start.value
-        if not tps or (kind == "committed" and self.group is not None):
-            return
-        if kind == "latest":
-            self._consumer.seek_to_end(*tps)
-        elif kind == "offset":
-            for tp in tps:
-                self._consumer.seek(tp, value)
-        elif kind == "time":
-            found = self._consumer.offsets_for_times(dict.fromkeys(tps, value))
-            ends = self._consumer.end_offsets(tps)
-            for tp in tps:
-                self._consumer.seek(tp, found[tp].offset if found.get(tp) else ends[tp])
-        else:
-            self._consumer.seek_to_beginning(*tps)
+        """Seek each partition to where :func:`~sinks.logbase.start_offsets` says (unless the group's offset wins)."""
+        found: dict[str, dict[int, int] | None] = {}
+        for tp in tps:
+            if tp.topic not in found:
+                found[tp.topic] = start_offsets(self.log, tp.topic, self.start, self.group)
+            offsets = found[tp.topic]
+            if offsets is not None:
+                self._consumer.seek(tp, offsets[tp.partition])
 
     def _joining(self) -> bool:
         if self.group is None:
@@ -342,24 +364,17 @@ class KafkaLogConsumer:
         coordinator = getattr(self._consumer, "_coordinator", None)  # kafka-python internals, read only
         return not self._consumer.assignment() or coordinator is None or bool(coordinator.need_rejoin())
 
-    def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
-            slice_ms = remaining_ms if self._joining() else POLL_SLICE_MS
-            batches = self._consumer.poll(timeout_ms=slice_ms, max_records=max_records)
-            messages = [
-                Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()), r.timestamp)
-                for records in batches.values()
-                for r in records
-            ]
-            if messages or time.monotonic() >= deadline:
-                return messages
-            time.sleep(min(IDLE_SLEEP, max(0.0, deadline - time.monotonic())))
+    def fetch(self, deadline: float, max_records: int) -> list[Message]:
+        remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
+        slice_ms = remaining_ms if self._joining() else POLL_SLICE_MS
+        batches = self._consumer.poll(timeout_ms=slice_ms, max_records=max_records)
+        return [
+            Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()), r.timestamp)
+            for records in batches.values()
+            for r in records
+        ]
 
-    def commit(self, offsets: Offsets) -> None:
-        if self.group is None:
-            raise LogError("commit needs a consumer group")
+    def commit_group(self, offsets: Offsets) -> None:
         try:
             self._consumer.commit(
                 {KafkaTopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}

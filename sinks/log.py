@@ -6,13 +6,19 @@ and, in a group, commits the next offset to read (``offset + 1``). Positions are
 per partition: :data:`Offsets` maps ``(topic, partition)`` to an offset.
 
 :class:`~sinks.kafka.KafkaLog` and :class:`~sinks.sqlite.SqliteLog` implement
-it; ``tests/integration/test_log_contract.py`` runs one suite over both.
+it on one base (:mod:`sinks.logbase`: where a consumer starts, the poll loop, the
+size check, the commit guard); ``tests/integration/test_log_contract.py`` runs one
+suite over both. Every group reader runs the one loop of :mod:`sinks.loop`. A
+producer says whether other rows can commit in the same transaction as its records
+(``atomic_file``: the embedded log's file; ``None`` for Kafka).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 Headers = tuple[tuple[str, bytes], ...]
@@ -131,16 +137,29 @@ COMMITTED = Start()
 
 
 class Producer(Protocol):
+    #: records waiting in a spool for the broker (0 for a producer without one); commit only at 0
+    backlog: int
+
     def send(self, record: Record) -> None:
         """Queue a record; raises :class:`RecordTooLarge` before sending anything too big."""
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every queued record is acknowledged; raise :class:`DeliveryError` if any was not."""
 
+    #: the SQLite file the records are appended to when a caller's own rows in that file can commit
+    #: in the same transaction (the embedded log); ``None`` when they cannot
+    atomic_file: Path | None
+
+    def flush_with(self, write: Callable[[sqlite3.Connection], None]) -> None:
+        """Flush and run ``write`` in the same transaction (only where :attr:`atomic_file` is set)."""
+
     def close(self) -> None: ...
 
 
 class Consumer(Protocol):
+    #: the consumer group (``None``: all partitions, nothing to commit)
+    group: str | None
+
     def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Message]:
         """Up to ``max_records`` messages in offset order per partition; ``[]`` after ``timeout`` seconds."""
 

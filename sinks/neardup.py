@@ -10,7 +10,8 @@ answer as the first time, because an article never matches itself and clusters
 keep their first member.
 
 The index also remembers which pages were published, so a page that later
-answers 404/410 can be retracted with a tombstone. It is one SQLite file, shared
+answers 404/410 can be retracted with a tombstone (and which were retracted, so
+asking twice gets the same answer). It is one SQLite file, shared
 safely by the worker processes on a machine.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sinks.sqlite import connect, transaction
+from sinks.sqlitedb import connect, transaction
 
 INDEX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -30,6 +31,7 @@ CREATE INDEX IF NOT EXISTS by_b0 ON articles (b0);
 CREATE INDEX IF NOT EXISTS by_b1 ON articles (b1);
 CREATE INDEX IF NOT EXISTS by_b2 ON articles (b2);
 CREATE INDEX IF NOT EXISTS by_b3 ON articles (b3);
+CREATE TABLE IF NOT EXISTS retracted (id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -49,7 +51,7 @@ class Match:
 
 
 class NearDupIndex:
-    def __init__(self, path: Path, *, max_distance: int = 3) -> None:
+    def __init__(self, path: Path, *, max_distance: int) -> None:
         if not 0 <= max_distance <= 3:
             raise ValueError("max_distance must be 0..3: four 16-bit bands find at most 3 differing bits")
         self.path = Path(path)
@@ -80,6 +82,7 @@ class NearDupIndex:
                     best = (distance, cluster)
                     break
             if row is None:
+                conn.execute("DELETE FROM retracted WHERE id = ?", (article_id,))  # published again
                 cluster = best[1] if best else article_id
                 conn.execute(
                     "INSERT INTO articles (id, simhash, b0, b1, b2, b3, cluster, site) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -87,10 +90,19 @@ class NearDupIndex:
                 )
         return Match(best[1], best[0]) if best else Match(None, None)
 
-    def forget(self, article_id: str) -> bool:
-        """Remove a retracted article; ``True`` if it had been published."""
+    def retract(self, article_id: str) -> bool:
+        """Mark a published article as retracted; ``True`` if it had been published.
+
+        Idempotent: the output of a retraction may be delivered again (the worker crashed
+        before its commit), and asking again must again say "published", so the
+        article leaves the index for good but its id is kept in ``retracted``.
+        """
         with transaction(self._conn) as conn:
-            return conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
+            removed = conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
+            if removed:
+                conn.execute("INSERT OR IGNORE INTO retracted (id) VALUES (?)", (article_id,))
+                return True
+            return conn.execute("SELECT 1 FROM retracted WHERE id = ?", (article_id,)).fetchone() is not None
 
     def __len__(self) -> int:
         (count,) = self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()

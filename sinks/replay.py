@@ -30,7 +30,6 @@ def replay(
     cleaning: Cleaning,
     window: ReplayWindow,
     *,
-    max_message_bytes: int,
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 500,
 ) -> int:
@@ -65,7 +64,7 @@ def replay(
                 try:
                     producer.send(record)
                 except RecordTooLarge:
-                    producer.send(cleaning.too_large(record, message, max_message_bytes))
+                    producer.send(cleaning.too_large(record, message))
             producer.flush()
             if progress is not None:
                 progress(done, total)

@@ -53,6 +53,14 @@ class StreamSettings:
     retries: int = 5
     #: records the worker cleans between commits
     batch_size: int = 100
+    #: seconds a consumer waits for records before its loop goes round (and checks for a stop)
+    poll_timeout: float = 1.0
+    #: times the worker tries a record whose cleaning fails before it becomes a rejection
+    clean_attempts: int = 3
+    #: seconds the worker gives one page (cleaned in a child process); 0: no limit, in the worker itself
+    clean_time_limit: float = 60.0
+    #: seconds between retention and compaction runs (the embedded log; Kafka does its own)
+    maintenance_interval: float = 600.0
     #: SimHash bits two articles may differ in and still be one story (0..3)
     near_dup_distance: int = 3
     #: seconds between attempts to drain the spool while Kafka is away
@@ -64,7 +72,14 @@ class StreamSettings:
             raise ValueError(f"compression must be one of {', '.join(COMPRESSIONS)}, not {self.compression!r}")
         if not 0 <= self.near_dup_distance <= 3:
             raise ValueError("near_dup_distance must be 0..3 (the index finds up to 3 differing bits)")
-        for name in ("partitions", "replication_factor", "batch_size", "max_message_bytes", "retries"):
+        for name in (
+            "partitions",
+            "replication_factor",
+            "batch_size",
+            "max_message_bytes",
+            "retries",
+            "clean_attempts",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 

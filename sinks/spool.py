@@ -19,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sinks.log import DeliveryError, Producer, Record
-from sinks.sqlite import connect, pack_headers, transaction, unpack_headers
+from sinks.logbase import ProducerBase
+from sinks.sqlitedb import connect, pack_headers, transaction, unpack_headers
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,15 @@ class Spool:
         self._conn.close()
 
 
-class SpoolingProducer:
+class SpoolingProducer(ProducerBase):
     """A :class:`~sinks.log.Producer` that never loses a record to an unreachable broker."""
 
-    def __init__(self, make_producer: Callable[[], Producer], spool: Spool, *, drain_batch: int = 500) -> None:
+    #: records sent per flush while draining
+    DRAIN_BATCH = 500
+
+    def __init__(self, make_producer: Callable[[], Producer], spool: Spool) -> None:
         self.make_producer = make_producer
         self.spool = spool
-        self.drain_batch = drain_batch
         self._inner: Producer | None = None
         self.backlog = len(spool)
         if self.backlog:
@@ -120,7 +123,11 @@ class SpoolingProducer:
     def drain(self) -> int:
         """Send spooled records oldest first; returns how many are still waiting."""
         while self.backlog:
-            batch = self.spool.peek(self.drain_batch)
+            batch = self.spool.peek(self.DRAIN_BATCH)
+            if not batch:  # another process on this spool file sent them (each process drains what it finds)
+                self.backlog = len(self.spool)
+                log.warning("spool %s drained by another process", self.spool.path)
+                break
             try:
                 producer = self._producer()
                 for _, record in batch:

@@ -5,8 +5,8 @@ WAL mode, so any number of reader processes run beside one writer at a time;
 every append and commit is a transaction (``synchronous=FULL``), so what a
 flush or commit returned is on disk.
 
-Groups work across processes with partition *leases*: a member heartbeats on
-every poll and commit; the live members, sorted by id, split the partitions
+Groups work across processes with partition *leases*: a member heartbeats from
+a thread while it is open (and on every commit); the live members, sorted by id, split the partitions
 round-robin; a member takes a partition only when no live member holds it and
 gives up the ones that are no longer its share. A member that stops polling for
 ``session_timeout_ms`` (a crash, a SIGKILL) is dropped and its partitions move
@@ -16,13 +16,13 @@ on. A commit for a partition the member no longer holds raises
 
 from __future__ import annotations
 
-import json
+import logging
 import random
 import sqlite3
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kafka.partitioner.default import murmur2
@@ -31,16 +31,18 @@ from sinks.log import (
     COMMITTED,
     CommitFailed,
     DeliveryError,
-    Headers,
     LogError,
     Message,
     Offsets,
     Record,
-    RecordTooLarge,
     Start,
     TopicPartition,
     TopicSpec,
 )
+from sinks.logbase import ConsumerBase, ProducerBase, start_offsets
+from sinks.sqlitedb import connect, pack_headers, reclaim, transaction, unpack_headers
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -69,36 +71,6 @@ CREATE TABLE IF NOT EXISTS leases (
 TOMBSTONE_RETENTION_MS = 24 * 3600 * 1000  # Kafka's delete.retention.ms default
 
 
-def connect(path: Path, *, timeout: float = 30.0, synchronous: str = "FULL") -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), WAL, fully synchronous by default."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-    return conn
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``: one writer at a time, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def pack_headers(headers: Headers) -> str:
-    return json.dumps([[k, v.decode("latin-1")] for k, v in headers], ensure_ascii=False)
-
-
-def unpack_headers(text: str) -> Headers:
-    return tuple((k, v.encode("latin-1")) for k, v in json.loads(text))
-
-
 def partition_for(key: bytes | None, partitions: int) -> int:
     """Kafka's default partitioner (murmur2 of the key), so a key lands alike on both backends."""
     if key is None:
@@ -113,26 +85,25 @@ def now_ms() -> int:
 class SqliteLog:
     """A :class:`~sinks.log.Log` in one SQLite file."""
 
+    #: seconds a writer waits for another to finish
+    BUSY_TIMEOUT = 30.0
+
     def __init__(
-        self,
-        path: Path,
-        *,
-        max_message_bytes: int = 10 * 1024 * 1024,
-        session_timeout_ms: int = 30_000,
-        busy_timeout: float = 30.0,
+        self, path: Path, *, max_message_bytes: int, session_timeout_ms: int, max_poll_interval_ms: int
     ) -> None:
         self.path = Path(path)
         self.max_message_bytes = max_message_bytes
         self.session_timeout_ms = session_timeout_ms
-        self.busy_timeout = busy_timeout
+        self.max_poll_interval_ms = max_poll_interval_ms
         try:
-            self._conn = connect(self.path, timeout=busy_timeout)
+            self._conn = self.connection()
+            self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file: maintain() shrinks it
             self._conn.executescript(SCHEMA)
         except sqlite3.Error as error:
             raise LogError(f"cannot open the embedded log {self.path}: {error}") from error
 
     def connection(self) -> sqlite3.Connection:
-        return connect(self.path, timeout=self.busy_timeout)
+        return connect(self.path, timeout=self.BUSY_TIMEOUT)
 
     # -- topics --------------------------------------------------------------------------
     def create_topics(self, specs: Sequence[TopicSpec]) -> None:
@@ -196,23 +167,34 @@ class SqliteLog:
         Retention drops records older than ``retention_ms``. Compaction keeps the latest
         record per key and partition and drops a tombstone once it is older than
         ``TOMBSTONE_RETENTION_MS`` (readers had that long to see the retraction). Offsets
-        never change; the beginning offset moves up to the first record left.
+        never change; the beginning offset moves up to the first record left. When
+        anything was removed, the file and its WAL shrink (incremental vacuum).
         """
         now = now_ms() if now is None else now
         removed: dict[str, int] = {}
-        for name in sorted(self.topics()):
-            spec = self.spec(name)
-            try:
-                count = self._maintain(spec, now)
-            except sqlite3.Error as error:
-                raise LogError(f"retention and compaction of {name} in {self.path} failed: {error}") from error
-            if count:
-                removed[name] = count
+        conn = self.connection()  # its own: maintenance runs on a timer thread of its own
+        try:
+            for row in conn.execute("SELECT * FROM topics ORDER BY name").fetchall():
+                spec = TopicSpec(row[0], row[1], bool(row[2]), row[3], row[4])
+                name = spec.name
+                try:
+                    count = self._maintain(conn, spec, now)
+                except sqlite3.Error as error:
+                    raise LogError(f"retention and compaction of {name} in {self.path} failed: {error}") from error
+                if count:
+                    removed[name] = count
+            if removed:
+                try:
+                    reclaim(conn)
+                except sqlite3.Error as error:
+                    raise LogError(f"reclaiming the space of removed records in {self.path} failed: {error}") from error
+        finally:
+            conn.close()
         return removed
 
-    def _maintain(self, spec: TopicSpec, now: int) -> int:
+    def _maintain(self, conn: sqlite3.Connection, spec: TopicSpec, now: int) -> int:
         name = spec.name
-        with transaction(self._conn) as conn:
+        with transaction(conn):
             count = 0
             if spec.retention_ms is not None:
                 count += conn.execute(
@@ -248,12 +230,19 @@ class SqliteLog:
         self.close()
 
 
-class SqliteProducer:
-    """Buffers records; ``flush`` appends them in one transaction (the acknowledgement)."""
+class SqliteProducer(ProducerBase):
+    """Buffers records; ``flush`` appends them in one transaction (the acknowledgement).
 
-    def __init__(self, log: SqliteLog, *, batch: int = 1000) -> None:
+    Other rows in the same file (the crawler's state) can commit in that same
+    transaction (:meth:`flush_with`): both happen or neither does.
+    """
+
+    #: records buffered before a flush of its own
+    BATCH = 1000
+
+    def __init__(self, log: SqliteLog) -> None:
         self.log = log
-        self.batch = batch
+        self.atomic_file = log.path
         self._conn = log.connection()
         self._pending: list[Record] = []
         self._specs: dict[str, TopicSpec] = {}
@@ -263,31 +252,29 @@ class SqliteProducer:
             self._specs[topic] = self.log.spec(topic)
         return self._specs[topic]
 
-    def send(self, record: Record) -> None:
-        spec = self._spec(record.topic)
-        limit = min(filter(None, (spec.max_message_bytes, self.log.max_message_bytes)))
-        if record.size > limit:
-            raise RecordTooLarge(record.size, limit)
+    def limit_for(self, topic: str) -> int:
+        return min(filter(None, (self._spec(topic).max_message_bytes, self.log.max_message_bytes)))
+
+    def append(self, record: Record) -> None:
         self._pending.append(record)
-        if len(self._pending) >= self.batch:
+        if len(self._pending) >= self.BATCH:
             self.flush()
 
-    def flush(
-        self, timeout: float | None = None, *, within: Callable[[sqlite3.Connection], None] | None = None
-    ) -> None:
-        """Append what was sent in one transaction; ``within`` runs in that same transaction.
+    def flush(self, timeout: float | None = None) -> None:
+        """Append what was sent in one transaction."""
+        if self._pending:
+            self._flush(None)
 
-        ``within`` lets a caller that keeps its own bookkeeping in this file (the crawler's
-        state) commit it atomically with the records: both happen or neither does.
-        """
-        if not self._pending and within is None:
-            return
+    def flush_with(self, write: Callable[[sqlite3.Connection], None]) -> None:
+        self._flush(write)
+
+    def _flush(self, write: Callable[[sqlite3.Connection], None] | None) -> None:
         pending, self._pending = self._pending, []
         try:
             with transaction(self._conn) as conn:
                 self._append(conn, pending)
-                if within is not None:
-                    within(conn)
+                if write is not None:
+                    write(conn)
         except sqlite3.Error as error:
             raise DeliveryError(f"append to {self.log.path} failed: {error}", pending) from error
 
@@ -317,10 +304,15 @@ class SqliteProducer:
             self._conn.close()
 
 
-class SqliteConsumer:
-    """Reads assigned partitions from a position; in a group, holds partitions by lease."""
+class SqliteConsumer(ConsumerBase):
+    """Reads assigned partitions from a position; in a group, holds partitions by lease.
 
-    POLL_INTERVAL = 0.05
+    A group member heartbeats from a thread of its own while it is open, so a batch that
+    takes longer than the session timeout to process keeps its partitions (as a Kafka
+    client's heartbeat thread does); a member that has not polled for
+    ``max_poll_interval_ms`` stops heartbeating, and the group moves on without it.
+    """
+
     #: seconds between heartbeats (each one a write transaction); a tenth of the session timeout at most
     HEARTBEAT_INTERVAL = 1.0
 
@@ -328,7 +320,10 @@ class SqliteConsumer:
         self.log = log
         self.group = group
         self._heartbeat_every = min(self.HEARTBEAT_INTERVAL, log.session_timeout_ms / 10_000)
-        self._last_heartbeat = float("-inf")
+        self._last_rebalance = float("-inf")
+        self._last_poll = time.monotonic()
+        self._closing = threading.Event()
+        self._heartbeat: threading.Thread | None = None
         self.start = start
         self.member = f"{uuid.uuid4().hex}"
         self._conn = log.connection()
@@ -341,19 +336,12 @@ class SqliteConsumer:
     # -- positions -----------------------------------------------------------------------
     def _start_position(self, tp: TopicPartition) -> int:
         topic, partition = tp
-        kind = self.start.kind
-        if kind == "committed" and self.group is not None:
+        offsets = start_offsets(self.log, topic, self.start, self.group)
+        if offsets is None:  # the group's committed offset, else the earliest record
+            assert self.group is not None
             committed = self.log.committed(self.group, topic).get(partition)
-            if committed is not None:
-                return committed
-        if kind == "latest":
-            return self.log.end_offsets(topic)[partition]
-        if kind == "offset":
-            first, end = self.log.beginning_offsets(topic)[partition], self.log.end_offsets(topic)[partition]
-            return min(max(self.start.value, first), end)
-        if kind == "time":
-            return self.log.offsets_for_time(topic, self.start.value)[partition]
-        return self.log.beginning_offsets(topic)[partition]
+            return committed if committed is not None else self.log.beginning_offsets(topic)[partition]
+        return offsets[partition]
 
     def position(self, tp: TopicPartition) -> int:
         return self._positions[tp]
@@ -397,6 +385,25 @@ class SqliteConsumer:
         for tp in owned - set(self._positions):
             self._positions[tp] = self._start_position(tp)
 
+    def _beat(self) -> None:
+        """The heartbeat thread: keeps this member alive between polls, on a connection of its own."""
+        conn = self.log.connection()
+        limit = self.log.max_poll_interval_ms / 1000
+        try:
+            while not self._closing.wait(self._heartbeat_every):
+                if time.monotonic() - self._last_poll > limit:
+                    continue  # stuck in one batch for too long: the group may move on
+                try:
+                    with transaction(conn):
+                        conn.execute(
+                            "UPDATE members SET heartbeat = ? WHERE grp = ? AND member = ?",
+                            (time.time(), self.group, self.member),
+                        )
+                except sqlite3.Error as error:
+                    log.warning("heartbeat of group %s in %s failed, will retry: %s", self.group, self.log.path, error)
+        finally:
+            conn.close()
+
     def _leave(self) -> None:
         assert self.group is not None
         with transaction(self._conn) as conn:
@@ -404,16 +411,15 @@ class SqliteConsumer:
             conn.execute("DELETE FROM members WHERE grp = ? AND member = ?", (self.group, self.member))
 
     # -- reading and committing ----------------------------------------------------------
-    def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.group is not None and time.monotonic() - self._last_heartbeat >= self._heartbeat_every:
-                self._rebalance()  # an idle poll must not write (and fsync) every few milliseconds
-                self._last_heartbeat = time.monotonic()
-            messages = self._read(max_records)
-            if messages or time.monotonic() >= deadline:
-                return messages
-            time.sleep(min(self.POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+    def fetch(self, deadline: float, max_records: int) -> list[Message]:
+        self._last_poll = time.monotonic()
+        if self.group is not None and time.monotonic() - self._last_rebalance >= self._heartbeat_every:
+            self._rebalance()  # an idle poll must not write (and fsync) every few milliseconds
+            self._last_rebalance = time.monotonic()
+            if self._heartbeat is None:
+                self._heartbeat = threading.Thread(target=self._beat, name=f"heartbeat {self.group}", daemon=True)
+                self._heartbeat.start()
+        return self._read(max_records)
 
     def _read(self, max_records: int) -> list[Message]:
         messages: list[Message] = []
@@ -439,9 +445,7 @@ class SqliteConsumer:
             raise LogError(f"{tp[0]}/{tp[1]} is not assigned to this consumer")
         self._positions[tp] = offset
 
-    def commit(self, offsets: Offsets) -> None:
-        if self.group is None:
-            raise LogError("commit needs a consumer group")
+    def commit_group(self, offsets: Offsets) -> None:
         with transaction(self._conn) as conn:
             owned = {
                 (t, p)
@@ -464,6 +468,9 @@ class SqliteConsumer:
             )
 
     def close(self) -> None:
+        self._closing.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
         try:
             if self.group is not None:
                 self._leave()

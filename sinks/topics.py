@@ -21,11 +21,14 @@ is replay by crawl time. ``schemas/*.json`` hold a JSON Schema per record type;
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from cleaner import Article, Rejection
 from cleaner.identity import canonical_url
@@ -40,7 +43,11 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 DETAIL_HEADER_LIMIT = 1024  # a rejection's detail in headers is cut here; the value has it whole
 
 DAY_MS = 24 * 3600 * 1000
-HINT_PREFIX = "ce_hint"  # ce_hintencoding, ce_hintbodyselector, …: CloudEvents names have no underscores
+URL_SCHEMES = ("http", "https", "file")
+HINT_EXTENSION = "hint"  # ce_hintencoding, ce_hintbodyselector, …: CloudEvents names have no underscores
+HINT_PREFIX = "ce_" + HINT_EXTENSION
+CLEANER_SOURCE = "newsflow/cleaner"
+RETRACTION_TYPE = "newsflow.article.retracted"
 HINT_NAMES = {name.replace("_", ""): name for name in ("encoding", "body_selector", "title_selector", "date_selector")}
 
 
@@ -118,7 +125,47 @@ def record_key(url: str) -> bytes:
     return canonical_url(url).encode("utf-8")
 
 
-def _headers(**values: str | None) -> Headers:
+EXTENSION_NAME = re.compile(r"[a-z0-9]+")
+
+
+def utc_iso(moment: datetime | None = None) -> str:
+    """A time as the records carry it: UTC, to the millisecond, with ``Z``."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def event_time(value: str) -> str:
+    """``ce_time`` as given, except that UTC is always written ``Z`` (one spelling on every topic)."""
+    return value[: -len("+00:00")] + "Z" if value.endswith("+00:00") else value
+
+
+def cloud_event(
+    *,
+    id: str,
+    source: str,
+    type: str,
+    time: str,
+    dataschema: str | None = None,
+    content_type: str | None = None,
+    **extensions: str | None,
+) -> Headers:
+    """The CloudEvents headers of a record (Kafka binding, binary mode); ``None`` values are left out.
+
+    Extension attribute names are lower-case letters and digits, as CloudEvents requires.
+    """
+    bad = [name for name in extensions if not EXTENSION_NAME.fullmatch(name)]
+    if bad:
+        raise ValueError(f"CloudEvents extension names are lower-case letters and digits, not {', '.join(bad)}")
+    values: dict[str, str | None] = {
+        "ce_specversion": SPEC_VERSION,
+        "ce_id": id,
+        "ce_source": source,
+        "ce_type": type,
+        "ce_time": event_time(time),
+        "ce_dataschema": dataschema,
+        "content-type": content_type,
+        **{f"ce_{name}": value for name, value in extensions.items()},
+    }
     return tuple((name, value.encode("utf-8")) for name, value in values.items() if value is not None)
 
 
@@ -127,6 +174,26 @@ def _event_id(*parts: str) -> str:
 
 
 # -- raw pages -----------------------------------------------------------------------------
+STATUS = re.compile(r"[1-5][0-9][0-9]", re.ASCII)
+#: longer URLs are not pages but damage (browsers and servers stop near 8 KiB)
+MAX_URL_LENGTH = 8192
+
+
+def page_url(message: Message, name: str, url: str) -> str:
+    """A raw record's URL header, checked the way the key and the article id will use it."""
+    if len(url) > MAX_URL_LENGTH:
+        raise MalformedRecord(
+            f"{message.ref}: {name} is {len(url)} characters, over the {MAX_URL_LENGTH} a URL may have"
+        )
+    try:
+        canonical_url(url)
+    except ValueError as error:
+        raise MalformedRecord(f"{message.ref}: {name} {url[:200]!r} is not a URL ({error})") from error
+    if urlsplit(url).scheme not in URL_SCHEMES:
+        raise MalformedRecord(f"{message.ref}: {name} {url[:200]!r} is not an http(s) or file URL")
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class RawPage:
     """One fetched page. The body is never re-encoded; the headers that matter ride along."""
@@ -156,23 +223,22 @@ class RawPage:
 
     def to_record(self, topic: str) -> Record:
         """CloudEvents binary mode: the body is the data, everything else is a header."""
-        headers = _headers(
-            ce_specversion=SPEC_VERSION,
-            ce_id=_event_id(self.url, self.fetched_at, self.crawl_id),
-            ce_source=f"newsflow/crawler/{self.site}",
-            ce_type=RAW_SCHEMA,
-            ce_time=self.fetched_at,
-            ce_dataschema=RAW_SCHEMA,
-            **{"content-type": self.content_type},
-            ce_site=self.site,
-            ce_region=self.region,
-            ce_url=self.url,
-            ce_finalurl=self.final_url,
-            ce_status=str(self.status),
-            ce_crawlid=self.crawl_id,
-            ce_httplastmodified=self.last_modified,
-            ce_httpetag=self.etag,
-            **{HINT_PREFIX + name.replace("_", ""): value for name, value in self.hints},
+        headers = cloud_event(
+            id=_event_id(self.url, self.fetched_at, self.crawl_id),
+            source=f"newsflow/crawler/{self.site}",
+            type=RAW_SCHEMA,
+            time=self.fetched_at,
+            dataschema=RAW_SCHEMA,
+            content_type=self.content_type,
+            site=self.site,
+            region=self.region,
+            url=self.url,
+            finalurl=self.final_url,
+            status=str(self.status),
+            crawlid=self.crawl_id,
+            httplastmodified=self.last_modified,
+            httpetag=self.etag,
+            **{HINT_EXTENSION + name.replace("_", ""): value for name, value in self.hints},
         )
         return Record(topic, self.key, self.body, headers, iso_to_ms(self.fetched_at))
 
@@ -185,12 +251,12 @@ class RawPage:
         if message.value is None:
             raise MalformedRecord(f"{message.ref}: raw record without a body")
         status = str(need["ce_status"])
-        if not status.isdigit():
-            raise MalformedRecord(f"{message.ref}: ce_status {status!r} is not an HTTP status")
-        url = str(need["ce_url"])
+        if not STATUS.fullmatch(status):
+            raise MalformedRecord(f"{message.ref}: ce_status {status[:20]!r} is not an HTTP status (100..599)")
+        url = page_url(message, "ce_url", str(need["ce_url"]))
         return cls(
             url=url,
-            final_url=message.header("ce_finalurl") or url,
+            final_url=page_url(message, "ce_finalurl", message.header("ce_finalurl") or url),
             status=int(status),
             body=message.value,
             fetched_at=str(need["ce_time"]),
@@ -254,15 +320,14 @@ class CrawlRequest:
         return _event_id(self.url, self.requested_at)
 
     def to_record(self, topic: str) -> Record:
-        headers = _headers(
-            ce_specversion=SPEC_VERSION,
-            ce_id=self.id,
-            ce_source="newsflow/scheduler",
-            ce_type=CRAWL_REQUEST_SCHEMA,
-            ce_time=self.requested_at,
-            ce_dataschema=CRAWL_REQUEST_SCHEMA,
-            **{"content-type": JSON_CONTENT_TYPE},
-            ce_site=self.site,
+        headers = cloud_event(
+            id=self.id,
+            source="newsflow/scheduler",
+            type=CRAWL_REQUEST_SCHEMA,
+            time=self.requested_at,
+            dataschema=CRAWL_REQUEST_SCHEMA,
+            content_type=JSON_CONTENT_TYPE,
+            site=self.site,
         )
         value = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
         return Record(topic, record_key(self.url), value, headers, iso_to_ms(self.requested_at))
@@ -330,16 +395,15 @@ class CrawlOutcome:
         }
 
     def to_record(self, topic: str) -> Record:
-        headers = _headers(
-            ce_specversion=SPEC_VERSION,
-            ce_id=_event_id(self.request_id, self.site, self.crawl_id or "", self.finished_at),
-            ce_source=f"newsflow/crawler/{self.crawler or 'unknown'}",
-            ce_type=CRAWL_REPORT_SCHEMA,
-            ce_time=self.finished_at,
-            ce_dataschema=CRAWL_REPORT_SCHEMA,
-            **{"content-type": JSON_CONTENT_TYPE},
-            ce_site=self.site,
-            ce_crawlid=self.crawl_id,
+        headers = cloud_event(
+            id=_event_id(self.request_id, self.site, self.crawl_id or "", self.finished_at),
+            source=f"newsflow/crawler/{self.crawler or 'unknown'}",
+            type=CRAWL_REPORT_SCHEMA,
+            time=self.finished_at,
+            dataschema=CRAWL_REPORT_SCHEMA,
+            content_type=JSON_CONTENT_TYPE,
+            site=self.site,
+            crawlid=self.crawl_id,
         )
         value = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
         return Record(topic, self.site.encode("utf-8"), value, headers, iso_to_ms(self.finished_at))
@@ -363,19 +427,18 @@ def article_record(
     topic: str, article: Article, *, key: bytes, produced_at: str, crawl_id: str | None = None
 ) -> Record:
     """An article, keyed by the canonical URL, so a compacted topic keeps the latest version."""
-    headers = _headers(
-        ce_specversion=SPEC_VERSION,
-        ce_id=_event_id(article.id, article.content_hash, article.raw_ref or ""),
-        ce_source="newsflow/cleaner",
-        ce_type=ARTICLE_SCHEMA,
-        ce_time=produced_at,
-        ce_dataschema=ARTICLE_SCHEMA,
-        **{"content-type": JSON_CONTENT_TYPE},
-        ce_site=article.site,
-        ce_cleanerversion=article.cleaner_version,
-        ce_rawref=article.raw_ref,
-        ce_duplicateof=article.duplicate_of,
-        ce_crawlid=crawl_id,
+    headers = cloud_event(
+        id=_event_id(article.id, article.content_hash, article.raw_ref or ""),
+        source=CLEANER_SOURCE,
+        type=ARTICLE_SCHEMA,
+        time=produced_at,
+        dataschema=ARTICLE_SCHEMA,
+        content_type=JSON_CONTENT_TYPE,
+        site=article.site,
+        cleanerversion=article.cleaner_version,
+        rawref=article.raw_ref,
+        duplicateof=article.duplicate_of,
+        crawlid=crawl_id,
     )
     return Record(topic, key, article.to_json().encode("utf-8"), headers)
 
@@ -391,21 +454,21 @@ def rejection_record(
     crawl_id: str | None = None,
 ) -> Record:
     """A dead letter: the rejection JSON, with the error context repeated in headers for routing."""
-    headers = _headers(
-        ce_specversion=SPEC_VERSION,
-        ce_id=_event_id(rejection.url or "", rejection.reason.value, rejection.raw_ref or ""),
-        ce_source="newsflow/cleaner",
-        ce_type=REJECTION_SCHEMA,
-        ce_time=produced_at,
-        ce_dataschema=REJECTION_SCHEMA,
-        **{"content-type": JSON_CONTENT_TYPE},
-        ce_site=site,
-        ce_cleanerversion=cleaner_version,
-        ce_rawref=rejection.raw_ref,
-        ce_stage=rejection.stage,
-        ce_reason=rejection.reason.value,
-        ce_detail=rejection.detail[:DETAIL_HEADER_LIMIT],
-        ce_crawlid=crawl_id,
+    rejection = dataclasses.replace(rejection, site=rejection.site or site)
+    headers = cloud_event(
+        id=_event_id(rejection.url or "", rejection.reason.value, rejection.raw_ref or ""),
+        source=CLEANER_SOURCE,
+        type=REJECTION_SCHEMA,
+        time=produced_at,
+        dataschema=REJECTION_SCHEMA,
+        content_type=JSON_CONTENT_TYPE,
+        site=rejection.site,
+        cleanerversion=cleaner_version,
+        rawref=rejection.raw_ref,
+        stage=rejection.stage,
+        reason=rejection.reason.value,
+        detail=rejection.detail[:DETAIL_HEADER_LIMIT],
+        crawlid=crawl_id,
     )
     return Record(topic, key, rejection.to_json().encode("utf-8"), headers)
 
@@ -414,15 +477,14 @@ def tombstone_record(
     topic: str, *, key: bytes, site: str | None, raw_ref: str, produced_at: str, crawl_id: str | None = None
 ) -> Record:
     """A retraction: the page is gone (404/410), so the compacted ``articles`` forgets it."""
-    headers = _headers(
-        ce_specversion=SPEC_VERSION,
-        ce_id=_event_id(key.decode("utf-8"), "tombstone", raw_ref),
-        ce_source="newsflow/cleaner",
-        ce_type="newsflow.article.retracted",
-        ce_time=produced_at,
-        ce_site=site,
-        ce_rawref=raw_ref,
-        ce_crawlid=crawl_id,
+    headers = cloud_event(
+        id=_event_id(key.decode("utf-8"), "tombstone", raw_ref),
+        source=CLEANER_SOURCE,
+        type=RETRACTION_TYPE,
+        time=produced_at,
+        site=site,
+        rawref=raw_ref,
+        crawlid=crawl_id,
     )
     return Record(topic, key, None, headers)
 

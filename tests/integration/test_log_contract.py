@@ -11,7 +11,7 @@ import pytest
 from sinks.kafka import KafkaLog
 from sinks.log import Consumer, Log, Message, Record, RecordTooLarge, Start, TopicSpec
 from sinks.settings import StreamSettings
-from sinks.sqlite import SqliteLog
+from tests.conftest import embedded_log
 from tests.integration.conftest import KAFKA_TEST_TIMEOUTS
 
 pytestmark = pytest.mark.timeout(120)
@@ -26,7 +26,9 @@ def make_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeLog
 
     def make() -> Log:
         if request.param == "sqlite":
-            log: Log = SqliteLog(tmp_path / "log.db", max_message_bytes=1024 * 1024, session_timeout_ms=3000)
+            log: Log = embedded_log(
+                tmp_path / "log.db", StreamSettings(max_message_bytes=1024 * 1024, session_timeout_ms=3000)
+            )
         else:
             bootstrap = request.getfixturevalue("noida").bootstrap
             log = KafkaLog(

@@ -81,3 +81,15 @@ def test_bad_arguments_are_one_line_errors(stream_settings: StreamSettings) -> N
     result = runner.invoke(main, ["topics", "list"], env={**env, "NEWSFLOW_STREAMS_PARTITIONS": "many"})
     assert result.exit_code == 1 and "NEWSFLOW_STREAMS_PARTITIONS" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("base_url", ["http://x:99999/v", "http://[::1/v", "x:abc"])
+def test_ingest_base_url_that_is_not_a_url_is_a_one_line_error(tmp_path: Path, base_url: str) -> None:
+    """Defect 1 (issue 14): ``ingest --base-url http://x:99999/v`` wrote raw records no worker could key."""
+    settings = StreamSettings(db_path=str(tmp_path / "log.db"))
+    result = CliRunner().invoke(
+        main, ["ingest", str(CMS_FIXTURES), "--site", "x", "--base-url", base_url], env=env_for(settings)
+    )
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "--base-url" in result.output and "write it like" in result.output
+    assert not (tmp_path / "log.db").exists()

@@ -144,10 +144,10 @@ def test_replay_twice_gives_the_same_keys(stream_settings: StreamSettings, setti
     since = ReplayWindow(iso_to_ms("2026-11-20T00:00:00+08:00"))
     runs = []
     for _ in range(2):
-        index = NearDupIndex(stream_settings.path("index_path"))
-        cleaning = Cleaning(names, settings, index, articles_topic=copy)
+        index = NearDupIndex(stream_settings.path("index_path"), max_distance=3)
+        cleaning = Cleaning(names, settings, index, attempts=1, articles_topic=copy)
         producer = open_producer(log, stream_settings)
-        read = replay(log, producer, cleaning, since, max_message_bytes=stream_settings.max_message_bytes)
+        read = replay(log, producer, cleaning, since)
         producer.close()
         index.close()
         runs.append((read, dict(cleaning.stats)))
@@ -157,4 +157,43 @@ def test_replay_twice_gives_the_same_keys(stream_settings: StreamSettings, setti
     assert set(keys.values()) == {2}, "each page once per run, under the same key"
     ids = Counter(record_view(m)["value"]["id"] for m in replayed)
     assert set(ids.values()) == {2}
+    log.close()
+
+
+def poisoned(topic: str, base: RawPage, **headers: str) -> Record:
+    """``base`` as a raw record with some headers replaced, as any producer on raw could write it."""
+    record = base.to_record(topic)
+    names = {f"ce_{name}" for name in headers}
+    kept = tuple((k, v) for k, v in record.headers if k not in names)
+    return replace(record, headers=kept + tuple((f"ce_{k}", v.encode()) for k, v in headers.items()))
+
+
+def test_poisoned_raw_records_each_end_as_one_rejection_and_the_partition_moves_on(
+    stream_settings: StreamSettings, settings: CleanerSettings
+) -> None:
+    """Defects 1 and 2: records the worker crashed on at every restart (a status "²", URLs that are not
+    URLs, a URL so long that its rejection was over the size limit too) stopped their partition for good."""
+    limits = replace(stream_settings, max_message_bytes=1024 * 1024)
+    log = open_log(limits)
+    names = create_topics(log, limits)
+    good = raw("http://www.fixture.gov.cn/news/ok.html", (CMS_FIXTURES / "trs_01_utf8.html").read_bytes())
+    long_url = "http://www.fixture.gov.cn/" + "x" * 400_000
+    bad = [
+        poisoned(names.raw, good, status="²"),
+        poisoned(names.raw, good, url="http://x:99999/v"),
+        poisoned(names.raw, good, url="http://[::1/a", finalurl="http://[::1/a"),
+        replace(poisoned(names.raw, good, url=long_url), key=long_url.encode()),
+    ]
+    producer = log.producer()
+    for record in [*bad, good.to_record(names.raw)]:
+        producer.send(record)
+    producer.flush()
+    producer.close()
+    run_worker(log, limits, settings)
+    outputs = outputs_by_raw_ref(log, names)
+    assert sorted(len(found) for found in outputs.values()) == [1] * 5
+    reasons = Counter(m.header("ce_reason") or "article" for (m,) in outputs.values())
+    assert reasons == {"fetch.malformed_record": 4, "article": 1}
+    committed = log.committed(limits.group, names.raw)
+    assert {p: committed.get(p, 0) for p in log.end_offsets(names.raw)} == log.end_offsets(names.raw)
     log.close()

@@ -63,10 +63,49 @@ def test_invalid_byte_sequences_in_every_encoding(codec: str) -> None:
         assert result.encoding.replacement_ratio > 0 or result.encoding.declared_wrong
 
 
+def assert_foreseen(result: Article | Rejection) -> None:
+    """clean_page catches everything, so "it did not raise" proves nothing: no stage may have failed unforeseen."""
+    assert isinstance(result, (Article, Rejection))
+    if isinstance(result, Rejection):
+        assert not result.reason.value.endswith(".internal_error"), result.detail
+        assert result.reason.stage.value == result.stage
+
+
 @given(st.binary(max_size=4000))
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_random_bytes_never_raise(body: bytes) -> None:
-    assert isinstance(clean_page(body, url=URL, settings=S), (Article, Rejection))
+def test_random_bytes_end_in_a_foreseen_outcome(body: bytes) -> None:
+    """The property that could not fail (it passed whatever clean_page did) now asserts one that can."""
+    assert_foreseen(clean_page(body, url=URL, settings=S))
+
+
+def test_the_property_check_fails_on_an_internal_error() -> None:
+    """The check above is not vacuous: an internal error fails it."""
+    with pytest.raises(AssertionError):
+        assert_foreseen(Rejection(URL, Reason.INTERNAL_ERROR, "KeyError: x"))
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("cleaner.pipeline.decode_body", Reason.DECODE_INTERNAL_ERROR),
+        ("cleaner.pipeline.extract_html", Reason.INTERNAL_ERROR),
+        ("cleaner.pipeline.assess", Reason.QUALITY_INTERNAL_ERROR),
+    ],
+)
+def test_internal_error_names_the_stage_that_failed(
+    monkeypatch: pytest.MonkeyPatch, target: str, reason: Reason
+) -> None:
+    """Reason.INTERNAL_ERROR said ``extract`` whatever stage failed."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("unforeseen")
+
+    monkeypatch.setattr(target, broken)
+    result = clean_page(page("<p>" + ARTICLE + "</p>").encode(), url=URL, settings=S)
+    assert isinstance(result, Rejection)
+    assert result.reason == reason
+    assert result.stage == reason.value.split(".")[0]
+    assert "KeyError" in result.detail
 
 
 TAGS = st.sampled_from(["p", "div", "td", "span", "br", "h1", "script", "a", "table", "tr", "li", "font"])
@@ -88,8 +127,5 @@ def random_html(draw: st.DrawFn) -> bytes:
 
 @given(random_html())
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_random_html_never_raises(body: bytes) -> None:
-    result = clean_page(body, url=URL, settings=S)
-    assert isinstance(result, (Article, Rejection))
-    if isinstance(result, Rejection):
-        assert result.reason != Reason.INTERNAL_ERROR, result.detail
+def test_random_html_ends_in_a_foreseen_outcome(body: bytes) -> None:
+    assert_foreseen(clean_page(body, url=URL, settings=S))

@@ -17,9 +17,13 @@ import pytest
 from crawler.sites import SiteConfig
 from newsflow.crawler_role import CrawlerRole
 from newsflow.demo import demo_site
-from sinks.log import Consumer, Record, Start
-from sinks.sqlite import SqliteLog
-from sinks.topics import CrawlOutcome, CrawlRequest, Topics
+from sinks.log import Consumer, Producer, Record, Start
+from sinks.settings import StreamSettings
+from sinks.spool import Spool, SpoolingProducer
+from sinks.sqlite import SqliteLog, partition_for
+from sinks.topics import CrawlOutcome, CrawlRequest, Topics, record_key
+from tests.conftest import embedded_log
+from tests.unit.test_spool_and_index import Broker, FlakyProducer
 
 GROUP = "crawlers"
 
@@ -57,7 +61,7 @@ def site(site_id: str) -> SiteConfig:
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[SqliteLog]:
-    log = SqliteLog(tmp_path / "log.db")
+    log = embedded_log(tmp_path / "log.db")
     log.create_topics(Topics().specs(1, max_message_bytes=1_000_000))
     yield log
     log.close()
@@ -102,6 +106,7 @@ def test_requests_run_once_per_site_and_commit_in_order(log: SqliteLog, tmp_path
         max_crawls=1,
         sites_per_crawl=5,
         poll_timeout=0.05,
+        retry_backoff=0.05,
     )
     first_alpha, beta, second_alpha, unknown = publish(log, "alpha", "beta", "alpha", "gamma")
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
@@ -147,7 +152,11 @@ def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog,
         {"alpha": site("alpha")},
         children,
         threading.Event(),
-        group=GROUP,  # type: ignore[arg-type]
+        group=GROUP,
+        max_crawls=2,
+        sites_per_crawl=25,
+        poll_timeout=0.05,
+        retry_backoff=0.05,
     )
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
     try:
@@ -158,3 +167,102 @@ def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog,
         consumer.close()
     assert [r.outcome for r in reports(log)] == ["finished"]
     assert log.committed(GROUP, Topics().crawl_requests) == {0: 2}
+
+
+def role_for(log: SqliteLog, producer: Producer, children: FakeChildren, stop: threading.Event) -> CrawlerRole:
+    return CrawlerRole(
+        log,
+        producer,
+        Topics(),
+        {s: site(s) for s in ("alpha", "beta")},
+        children,  # type: ignore[arg-type]
+        stop,
+        group=GROUP,
+        max_crawls=2,
+        sites_per_crawl=1,
+        poll_timeout=0.05,
+        retry_backoff=0.05,
+    )
+
+
+def test_crawler_role_does_not_commit_while_its_reports_wait_in_the_spool(log: SqliteLog, tmp_path: Path) -> None:
+    """Defect 7: the crawler role committed requests whose reports were still in the spool (the broker away)."""
+    broker = Broker()
+    producer = SpoolingProducer(lambda: FlakyProducer(broker), Spool(tmp_path / "spool.db"))
+    children, stop = FakeChildren(tmp_path), threading.Event()
+    role = role_for(log, producer, children, stop)
+    publish(log, "alpha")
+    consumer = log.consumer([Topics().crawl_requests], group=GROUP)
+    try:
+        step_until(role, consumer, 1, children)
+        broker.up = False
+        children.end(0, 0, ["alpha"])
+        stop.set()  # the loop waits for the spool to drain until it is asked to stop
+        role.step(consumer)
+        assert producer.backlog == 1
+        assert log.committed(GROUP, Topics().crawl_requests) == {}
+        broker.up, stop = True, threading.Event()
+        role.stop = role.loop(consumer).stop = stop
+        role.step(consumer)
+        assert producer.backlog == 0 and len(broker.delivered) == 1
+        assert log.committed(GROUP, Topics().crawl_requests) == {0: 1}
+    finally:
+        consumer.close()
+        producer.close()
+
+
+def url_on(partition: int, site_id: str) -> str:
+    """A request URL of ``site_id`` whose key lands on ``partition`` of two."""
+    for n in range(100):
+        url = f"http://127.0.0.1:8000/{site_id}/{n}/"
+        if partition_for(record_key(url), 2) == partition:
+            return url
+    raise AssertionError("no URL found")
+
+
+def test_crawler_joining_mid_crawl_gets_the_moved_request_and_commits_go_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect 8: the first instance kept a moved partition's running request in its commit set: every commit
+    failed, the partitions it still owned were never committed, and the request was reported twice."""
+    log = embedded_log(tmp_path / "log.db", StreamSettings(session_timeout_ms=600))
+    log.create_topics(Topics().specs(2, max_message_bytes=1_000_000))
+    producer = log.producer()
+    requests = [CrawlRequest(url_on(p, s), s, f"2026-11-20T08:00:0{p}+08:00") for p, s in enumerate(("alpha", "beta"))]
+    for request in requests:
+        producer.send(request.to_record(Topics().crawl_requests))
+    producer.flush()
+    first_children, second_children = FakeChildren(tmp_path / "a"), FakeChildren(tmp_path / "b")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = role_for(log, log.producer(), first_children, threading.Event())
+    second = role_for(log, log.producer(), second_children, threading.Event())
+    one = log.consumer([Topics().crawl_requests], group=GROUP)
+    try:
+        step_until(first, one, 2, first_children)  # alone in the group: both requests crawl here
+        two = log.consumer([Topics().crawl_requests], group=GROUP)
+        try:
+            for _ in range(40):  # the second joins; the first gives up one partition; the second crawls its request
+                first.step(one)
+                second.step(two)
+                if second_children.started:
+                    break
+            assert [sites for sites, _, _ in second_children.started] in (
+                [["alpha"]],
+                [["beta"]],
+            ), "the request of the moved partition is crawled by the new owner"
+            moved = second_children.started[0][0][0]
+            for index, (sites, _, _) in enumerate(first_children.started):
+                first_children.end(index, 0, sites)
+            second_children.end(0, 0, [moved])
+            for _ in range(5):
+                first.step(one)
+                second.step(two)
+        finally:
+            two.close()
+    finally:
+        one.close()
+    assert sorted(r.request_id for r in reports(log)) == sorted(r.id for r in requests), "one report per request"
+    assert log.committed(GROUP, Topics().crawl_requests) == {0: 1, 1: 1}
+    assert "moved to another member" not in caplog.text
+    log.close()

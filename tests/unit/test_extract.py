@@ -90,7 +90,7 @@ def test_a_short_article_beats_a_teaser_stream_whose_summaries_are_furniture() -
     assert "item-content" not in result.field_sources["body_choice"]
 
 
-def test_an_unforeseen_error_becomes_a_rejection_that_names_its_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unforeseen_error_in_layout_becomes_an_extract_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import cleaner.pipeline
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -99,7 +99,7 @@ def test_an_unforeseen_error_becomes_a_rejection_that_names_its_stage(monkeypatc
     monkeypatch.setattr(cleaner.pipeline, "walk_lines", broken)
     result = clean_page(plain_page(), url=URL, settings=CleanerSettings())
     assert isinstance(result, Rejection) and result.reason is Reason.INTERNAL_ERROR
-    assert result.detail.startswith("unforeseen in layout: KeyError")
+    assert result.detail.startswith("KeyError")
     assert result.encoding is not None and result.encoding.used  # what decoding found is kept
 
 

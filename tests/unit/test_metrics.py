@@ -19,8 +19,10 @@ from cleaner.reasons import Reason
 from newsflow.canary import Alarm
 from newsflow.metrics import LagCollector, Metrics, MetricsServer, lag
 from sinks.log import LogError, Record, Start, TopicSpec
+from sinks.settings import StreamSettings
 from sinks.sqlite import SqliteLog
 from sinks.topics import CrawlOutcome, Topics, rejection_record, tombstone_record
+from tests.conftest import embedded_log
 
 TOPICS = Topics()
 NOW = "2026-11-20T08:30:00+08:00"
@@ -161,7 +163,7 @@ def test_each_metrics_object_has_its_own_registry() -> None:
 
 # -- consumer lag ------------------------------------------------------------------------------
 def open_log(path: Path) -> SqliteLog:
-    return SqliteLog(path, max_message_bytes=1_000_000, session_timeout_ms=30_000)
+    return embedded_log(path, StreamSettings(max_message_bytes=1_000_000))
 
 
 def produce(log: SqliteLog, topic: str, count: int, *, timestamp_ms: int | None = None) -> None:

@@ -13,6 +13,7 @@ from newsflow.monitor import SiteMonitor
 from sinks.log import Record
 from sinks.sqlite import SqliteLog
 from sinks.topics import CrawlOutcome, Topics
+from tests.conftest import embedded_log
 
 TOPICS = Topics()
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
@@ -20,7 +21,7 @@ NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[SqliteLog]:
-    log = SqliteLog(tmp_path / "log.db")
+    log = embedded_log(tmp_path / "log.db")
     log.create_topics(TOPICS.specs(2, max_message_bytes=1_000_000))
     yield log
     log.close()
@@ -110,9 +111,10 @@ def test_following_marks_the_file_live_and_resumes_where_it_left_off(log: Sqlite
     send(log, outcome("c1", 0, 1).to_record(TOPICS.crawl_reports))
     m = monitor(tmp_path)
     consumer = m.consumer(log)
+    loop = m.loop(consumer)
     try:
         for _ in range(10):
-            m.follow(consumer, 0.05)
+            m.follow(loop, 0.05)
         assert m.live()
         assert [row.crawl_id for row in m.crawls()] == ["c1"]
     finally:

@@ -15,8 +15,8 @@ from crawler.schedule import CHINA, CronError, next_cron
 from crawler.sites import SiteConfig
 from newsflow.scheduler import RequestLauncher, Scheduler
 from sinks.log import Start
-from sinks.sqlite import SqliteLog
 from sinks.topics import CrawlOutcome, CrawlRequest, Topics
+from tests.conftest import embedded_log
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=CHINA)  # a Monday
 
@@ -171,7 +171,7 @@ class Outcomes:
 
 
 def test_a_request_is_open_until_its_report_arrives_or_its_deadline(tmp_path: Path) -> None:
-    log = SqliteLog(tmp_path / "log.db")
+    log = embedded_log(tmp_path / "log.db")
     log.create_topics(Topics().specs(1, max_message_bytes=100_000))
     clock, outcomes = Clock(), Outcomes()
     launcher = RequestLauncher(log.producer(), Topics(), outcomes, clock, timedelta(minutes=90))

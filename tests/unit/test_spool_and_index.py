@@ -107,7 +107,7 @@ def flip(value: str, *bits: int) -> str:
 
 
 def test_near_duplicates_join_the_first_article_of_their_cluster(tmp_path: Path) -> None:
-    index = NearDupIndex(tmp_path / "index.db")
+    index = NearDupIndex(tmp_path / "index.db", max_distance=3)
     base = "d93eed3068c5b9c1"
     assert index.add("a" * 20, base).duplicate_of is None
     match = index.add("b" * 20, flip(base, 0, 17, 63))  # 3 bits, one in each of three bands
@@ -121,9 +121,9 @@ def test_near_duplicates_join_the_first_article_of_their_cluster(tmp_path: Path)
     assert len(index) == 4
     index.close()
 
-    reopened = NearDupIndex(tmp_path / "index.db")
+    reopened = NearDupIndex(tmp_path / "index.db", max_distance=3)
     assert reopened.add("e" * 20, base).duplicate_of == "a" * 20
-    assert reopened.forget("a" * 20) and not reopened.forget("zzz")
+    assert reopened.retract("a" * 20) and not reopened.retract("zzz")
 
 
 def test_distance_is_bounded_by_the_bands(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sinks.log import Record, Start, TopicSpec
 from sinks.sqlite import TOMBSTONE_RETENTION_MS, SqliteLog
+from tests.conftest import embedded_log
 
 DAY = 24 * 3600 * 1000
 NOW = 1_800_000_000_000
@@ -26,7 +27,7 @@ def read(log: SqliteLog, topic: str) -> list[tuple[bytes | None, bytes | None]]:
 
 
 def test_compaction_keeps_the_latest_version_per_key_and_forgets_old_tombstones(tmp_path: Path) -> None:
-    log = SqliteLog(tmp_path / "log.db")
+    log = embedded_log(tmp_path / "log.db")
     log.create_topics([TopicSpec("articles", 1, compacted=True)])
     append(
         log,
@@ -48,7 +49,7 @@ def test_compaction_keeps_the_latest_version_per_key_and_forgets_old_tombstones(
 
 
 def test_retention_drops_old_records_and_keeps_offsets(tmp_path: Path) -> None:
-    log = SqliteLog(tmp_path / "log.db")
+    log = embedded_log(tmp_path / "log.db")
     log.create_topics([TopicSpec("raw", 2, retention_ms=7 * DAY), TopicSpec("forever", 1)])
     old = [Record("raw", f"k{i}".encode(), b"old", timestamp_ms=NOW - 8 * DAY) for i in range(6)]
     new = [Record("raw", f"k{i}".encode(), b"new", timestamp_ms=NOW - DAY) for i in range(6)]

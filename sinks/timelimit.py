@@ -1,0 +1,105 @@
+"""``clean_page`` under a time limit: in a child process that is ended when a page takes too long.
+
+A thread cannot be stopped in Python, and a pathological page (a regular expression that
+backtracks for ever, a parser caught in a loop) must not hold a worker's partitions: so
+:class:`TimedCleaner` hands each page to a child process over a pipe and waits at most
+``time_limit`` seconds for the answer. When time is up the child is killed (and a new one
+started for the next page) and :class:`CleanTimeout` is raised; the caller turns it into a
+rejection. Children are forked from a forkserver that has imported the cleaner once, so a
+new child costs milliseconds, and they die with the worker (``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import signal
+from collections.abc import Callable, Mapping
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerProcess
+from typing import Any
+
+from cleaner import Article, CleanerSettings, PageHints, Rejection
+
+PR_SET_PDEATHSIG = 1
+
+
+class CleanTimeout(Exception):
+    """The page was not cleaned within the time limit."""
+
+
+class CleanerDied(RuntimeError):
+    """The child process ended while it cleaned (out of memory, killed)."""
+
+
+Clean = Callable[..., Article | Rejection]  # clean_page's signature
+
+
+def _serve(conn: Connection, settings: CleanerSettings, clean: Clean) -> None:  # pragma: no cover - in the child
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the pipe's end still stops the child
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
+    while True:
+        try:
+            body, url, headers, hints = conn.recv()
+        except EOFError:
+            return
+        try:
+            result: Any = clean(body, url=url, headers=headers, settings=settings, hints=hints)
+        except BaseException as error:  # clean_page is total; anything else goes back to be reported
+            result = error
+        conn.send(result)
+
+
+class TimedCleaner:
+    """Cleans pages in a child process, at most ``time_limit`` seconds each, with ``clean``
+    (:func:`~cleaner.clean_page`, or a module-level function of the same signature)."""
+
+    def __init__(self, settings: CleanerSettings, *, time_limit: float, clean: Clean) -> None:
+        self.settings = settings
+        self.time_limit = time_limit
+        self.clean_function = clean
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["cleaner", "cleaner.pipeline"])
+        self._child: tuple[ForkServerProcess, Connection] | None = None
+
+    def _start(self) -> tuple[ForkServerProcess, Connection]:
+        if self._child is None:
+            parent, child = self._context.Pipe()
+            process = self._context.Process(
+                target=_serve, args=(child, self.settings, self.clean_function), name="cleaner", daemon=True
+            )
+            process.start()
+            child.close()
+            self._child = (process, parent)
+        return self._child
+
+    def clean(
+        self, body: bytes, *, url: str, headers: Mapping[str, str], hints: PageHints | None
+    ) -> Article | Rejection:
+        _, conn = self._start()
+        try:
+            conn.send((body, url, dict(headers), hints))
+            if conn.poll(self.time_limit):
+                result = conn.recv()
+            else:
+                self._stop()
+                raise CleanTimeout(f"cleaning took longer than {self.time_limit:g} s")
+        except (EOFError, OSError) as error:  # the child died (out of memory, killed): the next page gets a new one
+            self._stop()
+            raise CleanerDied(f"the cleaner process ended while cleaning ({error or 'no answer'})") from error
+        if isinstance(result, BaseException):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    def _stop(self) -> None:
+        child, self._child = self._child, None
+        if child is not None:
+            process, conn = child
+            process.kill()
+            process.join()
+            conn.close()
+
+    def close(self) -> None:
+        self._stop()

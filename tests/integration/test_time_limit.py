@@ -1,0 +1,60 @@
+"""One page may not hold the worker: cleaning a record has a time limit (a child process that is ended).
+
+No real page is known to hang the cleaner, so ``clean_or_hang`` stands in for one: it is
+clean_page, except that a body marked ``HANG`` sleeps far past the limit (as a regular
+expression that backtracks for ever would). The child process, the pipe and the kill are real.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cleaner import Article, CleanerSettings, Rejection, clean_page
+from sinks.cleaning import Cleaning
+from sinks.neardup import NearDupIndex
+from sinks.timelimit import TimedCleaner
+from sinks.topics import RawPage, Topics
+from tests.conftest import CMS_FIXTURES
+from tests.unit.test_records_and_log import as_message
+
+pytestmark = pytest.mark.timeout(60)
+
+PAGE = sorted(CMS_FIXTURES.glob("*.html"))[0].read_bytes()
+
+
+def clean_or_hang(body: bytes, **kwargs: Any) -> Article | Rejection:
+    if body.startswith(b"HANG"):
+        time.sleep(600)
+    return clean_page(body, **kwargs)
+
+
+def test_a_page_that_cleans_for_ever_becomes_a_rejection_and_the_next_page_is_cleaned(tmp_path: Path) -> None:
+    """Defect 2: cleaning one record had no time limit, so one page could hold its partition for good."""
+    settings = CleanerSettings()
+    timed = TimedCleaner(settings, time_limit=2.0, clean=clean_or_hang)
+    index = NearDupIndex(tmp_path / "index.db", max_distance=3)
+    cleaning = Cleaning(Topics(), settings, index, attempts=1, timed=timed)
+    try:
+        pages = [
+            RawPage(
+                f"http://www.a.gov.cn/n/{n}.html",
+                f"http://www.a.gov.cn/n/{n}.html",
+                200,
+                body,
+                "2026-11-20T08:00:00+08:00",
+                "s",
+                "c",
+                "text/html",
+            )
+            for n, body in enumerate((b"HANG" + PAGE, PAGE))
+        ]
+        hung, fine = (cleaning.process(as_message(p.to_record("raw"), n)) for n, p in enumerate(pages))
+        assert hung.header("ce_reason") == "extract.time_limit"
+        assert "longer than 2 s" in str(hung.header("ce_detail"))
+        assert fine.topic == Topics().articles
+    finally:
+        cleaning.close()

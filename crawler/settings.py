@@ -75,6 +75,7 @@ def scrapy_settings(site: SiteConfig, settings: CrawlerSettings) -> dict[str, An
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.guard.AddressGuardMiddleware": 10,
             "crawler.backoff.BackoffRetryMiddleware": 560,  # before Scrapy's RetryMiddleware (550) sees a response
+            "crawler.redirects.RedirectCheckMiddleware": 610,  # before Scrapy's RedirectMiddleware (600) follows one
         },
         "NEWSFLOW_MAX_RETRY_AFTER": settings.max_retry_after,
         "NEWSFLOW_BACKOFF_BASE": settings.backoff_base,

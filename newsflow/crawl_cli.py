@@ -83,22 +83,24 @@ def sites_validate(paths: tuple[Path, ...], sites_dir: Path | None) -> None:
 
 
 def pick_sites(sites_dir: Path | None, ids: tuple[str, ...]) -> list[SiteConfig]:
+    """The sites to crawl: the chosen ones (other files may be invalid), or all, which must all be valid."""
     files = site_files(sites_dir)
     if not files:
         raise no_site_files(sites_dir)
-    good, errors = load_sites(files)
+    known = {path.stem: path for path in files}  # a site's id is its file name
+    unknown = sorted(set(ids) - set(known))
+    if unknown:
+        raise click.ClickException(
+            f"no site {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}. "
+            "Check the id or pass --sites-dir."
+        )
+    good, errors = load_sites([known[i] for i in ids] if ids else files)
     if errors:
         raise click.ClickException(
             f"{plural(len(errors), 'site file')} cannot be used ({errors[0]}); "
             "run `newsflow sites validate` to see every problem, then fix them."
         )
     by_id = {site.id: site for site in good}
-    unknown = sorted(set(ids) - set(by_id))
-    if unknown:
-        raise click.ClickException(
-            f"no site {', '.join(map(repr, unknown))}; known: {', '.join(sorted(by_id))}. "
-            "Check the id or pass --sites-dir."
-        )
     return [by_id[i] for i in ids] if ids else good
 
 

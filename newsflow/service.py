@@ -152,7 +152,8 @@ class Service:
                     on_skip=lambda site: self.metrics.skipped.labels(site.id).inc(),
                 )
                 for site_id, run in scheduler.state.items():
-                    monitor.set_next_run(site_id, run.next_due)
+                    if run.next_due is not None:
+                        monitor.set_next_run(site_id, run.next_due)
                 while not stop.is_set():
                     try:
                         monitor.follow(consumer, 1.0)
@@ -160,7 +161,8 @@ class Service:
                         log.warning("%s", error)  # read again; rows are stored idempotently
                     for site_id in scheduler.tick():
                         self.metrics.requests.labels(site_id).inc()
-                        monitor.set_next_run(site_id, scheduler.state[site_id].next_due)
+                        if (due := scheduler.state[site_id].next_due) is not None:
+                            monitor.set_next_run(site_id, due)
             finally:
                 consumer.close()
                 monitor.release()

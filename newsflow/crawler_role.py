@@ -31,25 +31,19 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from crawler.run import CrawlReport
+from crawler.run import utc_iso
 from crawler.sites import SiteConfig
 from sinks.backends import open_producer, topics_for
 from sinks.log import CommitFailed, Consumer, Log, Message, Producer, TopicPartition
 from sinks.settings import StreamSettings
-from sinks.topics import CrawlOutcome, CrawlRequest, Topics
+from sinks.topics import CrawlOutcome, CrawlRequest, Outcome, Topics
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
-
-
-def utc_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -88,29 +82,14 @@ class CrawlChildren:
         return process, report
 
 
-def crawl_outcome(summary: Mapping[str, Any], **fields: Any) -> CrawlOutcome:
-    """A crawl child's summary (``CrawlReport.to_dict``) as the report published on ``crawl-reports``."""
-    return CrawlOutcome.from_dict({**summary, **fields})
-
-
-def publish_reports(
-    log_: Log, streams: StreamSettings, reports: Sequence[CrawlReport], *, started_at: str, source: str
-) -> None:
+def publish_reports(log_: Log, streams: StreamSettings, reports: Sequence[CrawlOutcome], *, source: str) -> None:
     """Crawls run outside the crawler role (a one-off ``crawl``, the demo) report themselves as it would."""
     topic = topics_for(streams).crawl_reports
     producer = open_producer(log_, streams)
     try:
         for report in reports:
-            outcome = crawl_outcome(
-                report.to_dict(),
-                request_id=f"{source}-{report.crawl_id}",
-                started_at=started_at,
-                finished_at=utc_iso(),
-                outcome="finished",
-                exit_code=0,
-                crawler=socket.gethostname(),
-            )
-            producer.send(outcome.to_record(topic))
+            claimed = replace(report, request_id=f"{source}-{report.crawl_id}", crawler=socket.gethostname())
+            producer.send(claimed.to_record(topic))
         producer.flush()
     finally:
         producer.close()
@@ -227,7 +206,7 @@ class CrawlerRole:
     def unknown_site(self, request: CrawlRequest) -> CrawlOutcome:
         log.error("crawl request for unknown site %s: no site config here", request.site)
         now = utc_iso()
-        return CrawlOutcome(request.site, request.id, now, now, "failed", 2, finish_reason="unknown site")
+        return CrawlOutcome(request.site, request.id, now, now, Outcome.FAILED, 2, finish_reason="unknown site")
 
     def reap(self) -> None:
         for run in [r for r in self.running if r.process.poll() is not None]:
@@ -239,29 +218,20 @@ class CrawlerRole:
                 if t.request is not None:
                     self.finish(t, self.outcome(t.request, run, code, summaries.get(t.request.site)))
 
-    def read_report(self, path: Path) -> dict[str, dict[str, Any]]:
+    def read_report(self, path: Path) -> dict[str, CrawlOutcome]:
         try:
-            return {str(s["site"]): s for s in json.loads(path.read_text(encoding="utf-8") or "[]")}
+            outcomes = [CrawlOutcome.from_dict(s) for s in json.loads(path.read_text(encoding="utf-8") or "[]")]
         except (OSError, ValueError, KeyError, TypeError):
             return {}
+        return {outcome.site: outcome for outcome in outcomes}
 
-    def outcome(
-        self, request: CrawlRequest, run: Running, code: int, summary: Mapping[str, Any] | None
-    ) -> CrawlOutcome:
-        now = utc_iso()
+    def outcome(self, request: CrawlRequest, run: Running, code: int, summary: CrawlOutcome | None) -> CrawlOutcome:
+        """The child's own outcome for the site, claimed by the request; without one, the child crashed."""
         if summary is None:
             log.error("crawl of %s ended with exit code %s and no report", request.site, code)
-            return CrawlOutcome(request.site, request.id, run.started_at, now, "crashed", code, crawler=self.name)
-        return crawl_outcome(
-            summary,
-            site=request.site,
-            request_id=request.id,
-            started_at=run.started_at,
-            finished_at=now,
-            outcome="finished" if code == 0 else "failed",
-            exit_code=code,
-            crawler=self.name,
-        )
+            now = utc_iso()
+            return CrawlOutcome(request.site, request.id, run.started_at, now, Outcome.CRASHED, code, crawler=self.name)
+        return replace(summary, request_id=request.id, exit_code=code, crawler=self.name)
 
     def finish(self, taken: Taken, outcome: CrawlOutcome) -> None:
         self.producer.send(outcome.to_record(self.topics.crawl_reports))

@@ -20,15 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from cleaner import CleanerSettings
-from crawler.run import CrawlReport, crawl_sites
+from crawler.run import crawl_sites
 from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig, load_site
-from newsflow.crawler_role import publish_reports, utc_iso
+from newsflow.crawler_role import publish_reports
 from newsflow.monitor import SiteMonitor
 from newsflow.site_server import SiteServer
 from sinks.backends import cleaning_worker, open_log, read_messages, topics_for
 from sinks.log import Log
 from sinks.settings import StreamSettings
+from sinks.topics import CrawlOutcome
 
 DEMO_DATA = Path("data/demo")
 DEMO_PATHS = ("db_path", "index_path", "spool_path")  # the stream settings the demo points into DEMO_DATA
@@ -63,9 +64,9 @@ def demo_service_state() -> Path:
     return DEMO_DATA / "service.db"
 
 
-def report_crawl(log: Log, streams: StreamSettings, report: CrawlReport, started_at: str) -> None:
+def report_crawl(log: Log, streams: StreamSettings, report: CrawlOutcome) -> None:
     """Publish the crawl's report as a crawler instance would, then bring the status file up to date."""
-    publish_reports(log, streams, [report], started_at=started_at, source="demo")
+    publish_reports(log, streams, [report], source="demo")
     monitor = SiteMonitor(demo_service_state(), topics_for(streams))
     try:
         monitor.catch_up(log)
@@ -111,23 +112,28 @@ def run_demo(streams: StreamSettings, cleaner: CleanerSettings) -> DemoSummary:
         concurrency_per_domain=8,
         state_dir=str(DEMO_DATA / "crawl"),
     )
-    started_at = utc_iso()
+    stats: dict[str, dict[str, Any]] = {}
     with SiteServer(demo_root()) as server:
-        [report] = crawl_sites([demo_site(server.port)], crawler_settings, streams)
+        [report] = crawl_sites([demo_site(server.port)], crawler_settings, streams, stats=stats)
     log = open_log(streams)
     try:
         with cleaning_worker(log, streams, cleaner, threading.Event()) as worker:
             worker.run(exit_when_idle=True)
         names = worker.cleaning.topics
         articles, reasons = read_outputs(log, (names.articles, names.rejected))
-        report_crawl(log, streams, report, started_at)
+        report_crawl(log, streams, report)
     finally:
         log.close()
-    return summarise(report, articles, reasons, time.perf_counter() - start, streams)
+    return summarise(report, stats[report.site], articles, reasons, time.perf_counter() - start, streams)
 
 
 def summarise(
-    report: CrawlReport, articles: list[dict[str, Any]], reasons: Counter[str], seconds: float, streams: StreamSettings
+    report: CrawlOutcome,
+    stats: dict[str, Any],
+    articles: list[dict[str, Any]],
+    reasons: Counter[str],
+    seconds: float,
+    streams: StreamSettings,
 ) -> DemoSummary:
     articles.sort(key=lambda a: (a["quality"]["score"], len(a["text"])), reverse=True)
     return DemoSummary(
@@ -136,9 +142,9 @@ def summarise(
         articles=len(articles),
         duplicates=sum(1 for a in articles if a.get("duplicate_of")),
         rejections=reasons,
-        refused=report.count("newsflow/guard/refused"),
+        refused=report.refused,
         seconds=seconds,
         sample=articles[0] if articles else None,
         db_path=streams.db_path if streams.embedded else None,
-        crawl={k: v for k, v in report.stats.items() if str(k).startswith(("newsflow/", "robotstxt/"))},
+        crawl={k: v for k, v in stats.items() if str(k).startswith(("newsflow/", "robotstxt/"))},
     )

@@ -2,6 +2,8 @@
 
     python -m tests.integration.crawl_run REPORT.json SITE.yaml [SITE.yaml ...]
 
+Exits as ``newsflow crawl`` does: 0 when every site finished, else its worst site's code.
+
 Used by the crawl tests in a subprocess (Twisted's reactor runs once per process).
 Stream settings come from ``NEWSFLOW_STREAMS_*`` as in production. Two things are
 swapped in so that no packet can leave the machine even if the address guard were
@@ -28,7 +30,7 @@ from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import Response
 
-from crawler.run import crawl_sites
+from crawler.run import crawl_sites, exit_code
 from crawler.settings import CrawlerSettings
 from crawler.sites import load_site
 from newsflow.settings import stream_settings
@@ -88,12 +90,18 @@ def main() -> int:
     )
     handler = f"{__name__}.LoopbackOnlyHandler"
     extra: dict[str, Any] = {"DOWNLOAD_HANDLERS": {"http": handler, "https": handler}}
-    reports = crawl_sites(sites, crawler_settings, stream_settings(), resolver=table_resolver, extra=extra)
+    stats: dict[str, dict[str, Any]] = {}
+    streams = stream_settings()
+    outcomes = crawl_sites(sites, crawler_settings, streams, resolver=table_resolver, extra=extra, stats=stats)
     out = {
-        r.site: {k: (v if isinstance(v, int | float | str) else str(v)) for k, v in r.stats.items()} for r in reports
+        o.site: {
+            **{k: (v if isinstance(v, int | float | str) else str(v)) for k, v in stats[o.site].items()},
+            "outcome": o.to_dict(),
+        }
+        for o in outcomes
     }
     report_path.write_text(json.dumps(out), encoding="utf-8")
-    return 0
+    return exit_code(outcomes)  # as ``newsflow crawl`` exits
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from newsflow.site_server import SiteServer
 from sinks.backends import cleaning_worker, open_log
 from sinks.log import Message
 from sinks.settings import StreamSettings
+from sinks.topics import CrawlOutcome, Outcome
 from tests.conftest import CMS_FIXTURES, ROOT
 from tests.contracts import read_all, validate
 from tests.integration.brokers import free_port
@@ -88,10 +89,10 @@ class Crawler:
     def report(self) -> Path:
         return self.tmp / f"report-{self.runs}.json"
 
-    def run(self, **env: str) -> Crawl:
+    def run(self, expect: int = 0, **env: str) -> Crawl:
         process = self.start(**env)
         _, stderr = process.communicate(timeout=180)
-        assert process.returncode == 0, stderr[-3000:]
+        assert process.returncode == expect, stderr[-3000:]
         network = [json.loads(line) for line in self.record.read_text().splitlines()] if self.record.exists() else []
         reports = json.loads(self.report.read_text())
         stats = next(iter(reports.values())) if len(reports) == 1 else reports
@@ -389,3 +390,73 @@ def test_list_depth_and_pagination_limits(tmp_path: Path) -> None:
         crawler.run()
     assert sorted(m.header("ce_url") for m in crawler.topic("raw")) == sorted(server.url(p) for p in art[:3])
     assert "/news/sub/deeper/index.html" not in server.requests
+
+
+# -- issue 14, defect 13: a crawl that fetched nothing said "finished", exit 0; an interrupted one miscounted -----
+def cli_crawl(crawler: Crawler, sites_dir: Path) -> subprocess.Popen[str]:
+    """The real ``newsflow crawl`` on loopback sites, without politeness delays."""
+    env = {
+        **os.environ,
+        **env_for(crawler.streams),
+        "NEWSFLOW_CRAWLER_DOWNLOAD_DELAY": "0",
+        "NEWSFLOW_CRAWLER_AUTOTHROTTLE": "false",
+        "NEWSFLOW_CRAWLER_RETRIES": "1",
+        "NEWSFLOW_CRAWLER_STATE_DIR": str(crawler.tmp / "state"),
+    }
+    args = ["crawl", "--sites-dir", str(sites_dir), "--allow-address", "127.0.0.1"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsflow.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def published_outcomes(crawler: Crawler) -> list[CrawlOutcome]:
+    return [CrawlOutcome.from_message(m) for m in crawler.topic("crawl-reports")]
+
+
+def test_defect_13_a_crawl_in_which_every_request_failed_is_failed_with_a_non_zero_exit(tmp_path: Path) -> None:
+    closed = free_port()  # nothing listens there: every request is refused by the system
+    crawler = Crawler(tmp_path, site_config("down", closed))
+    process = cli_crawl(crawler, tmp_path)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err[-2000:]
+    assert err.splitlines()[-1].startswith("Error: the crawl of down failed: no page could be fetched")
+    assert out.splitlines()[0].split()[-1] == "outcome" and "failed" in out.splitlines()[2]
+    [outcome] = published_outcomes(crawler)
+    assert (outcome.outcome, outcome.exit_code, outcome.fetched, outcome.emitted) == (Outcome.FAILED, 1, 0, 0)
+
+
+def test_defect_13_a_crawl_the_guard_refused_entirely_is_failed(tmp_path: Path) -> None:
+    private = site_config("private", 80, start_urls=["http://10.0.0.1/news/index.html"], allowed_domains=["10.0.0.1"])
+    crawler = Crawler(tmp_path, private)
+    crawl = crawler.run(expect=1)
+    assert not [r for r in crawl.network if r["kind"] == "refused-by-network-layer"], "the guard stopped it first"
+    assert crawl.stats["outcome"]["outcome"] == "failed" and crawl.stats["outcome"]["refused"] >= 1
+
+
+@pytest.mark.parametrize("signals", [(signal.SIGINT,), (signal.SIGINT, signal.SIGTERM)], ids=["once", "twice"])
+def test_defect_13_an_interrupted_crawl_says_so_and_counts_what_it_emitted(tmp_path: Path, signals: tuple) -> None:
+    """A second signal stops Scrapy at once, without closing the spider: the pages sent still count."""
+    root = tmp_path / "site"
+    articles = build_news_site(root, copies=3)
+    with SiteServer(root, delays=dict.fromkeys(articles, 0.3), port=free_port()) as server:
+        crawler = Crawler(tmp_path / "crawl", site_config("news", server.port))
+        process = cli_crawl(crawler, crawler.tmp)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and crawler.count("raw") < 8:
+            time.sleep(0.05)
+        for number in signals:
+            process.send_signal(number)
+            time.sleep(0.05)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err[-2000:]
+    assert "the crawl of news was interrupted" in err and "Traceback" not in err
+    [outcome] = published_outcomes(crawler)
+    raw = crawler.topic("raw")
+    assert outcome.outcome is Outcome.INTERRUPTED and outcome.exit_code == 130
+    assert 0 < outcome.emitted == len(raw) < len(articles)

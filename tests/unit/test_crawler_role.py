@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.run import summarise
 from crawler.sites import SiteConfig
 from newsflow.crawler_role import CrawlerRole
 from newsflow.demo import demo_site
@@ -46,7 +47,9 @@ class FakeChildren:
 
     def end(self, index: int, code: int, sites: Sequence[str]) -> None:
         _, child, report = self.started[index]
-        summaries = [{"site": s, "crawl_id": f"{s}-{index}", "seconds": 1.5, "fetched": 7, "emitted": 5} for s in sites]
+        stats = {"downloader/response_count": 7, "newsflow/emitted": 5, "elapsed_time_seconds": 1.5}
+        stats["finish_reason"] = "finished"
+        summaries = [summarise(s, f"{s}-{index}", stats, "2026-11-20T00:00:00.000Z").to_dict() for s in sites]
         report.write_text(json.dumps(summaries), encoding="utf-8")
         child.returncode = code
 

@@ -143,10 +143,14 @@ class RawPagePipeline:
     def reject(self, item: FetchFailed) -> None:
         e = self.emitter
         rejection = Rejection(item.url, item.reason, item.detail)
+        try:
+            key = record_key(item.url)
+        except ValueError:  # a link that is not a URL (fetch.bad_link) has no canonical form: keyed as written
+            key = item.url.encode("utf-8", "replace")
         record = rejection_record(
             e.topics.rejected,
             rejection,
-            key=record_key(item.url),
+            key=key,
             site=e.site.id,
             cleaner_version=cleaner_version,
             produced_at=now_iso(),

@@ -263,7 +263,8 @@ class NewsSpider(scrapy.Spider):
         (``newsflow/failed/list``), not rejected; everything else is a rejection.
         """
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        # the page asked for, not the last hop of its redirects: the rejection is about what the site links to
+        url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else "?"
         kind = request.meta.get("kind") if request is not None else None
         failed = self.why(failure)
         if failed is None:  # robots.txt, the address guard, offsite: logged and counted where decided

@@ -6,6 +6,8 @@ resolver, both recording: no test can reach another address, even with the guard
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
 import os
 import shutil
@@ -16,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -460,3 +463,80 @@ def test_defect_13_an_interrupted_crawl_says_so_and_counts_what_it_emitted(tmp_p
     raw = crawler.topic("raw")
     assert outcome.outcome is Outcome.INTERRUPTED and outcome.exit_code == 130
     assert 0 < outcome.emitted == len(raw) < len(articles)
+
+
+# -- issue 14, defect 12: crawl failures that were dropped with a log line ------------------------------------------
+def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
+    """A small gzip body that inflates past the crawl's download limit."""
+    body = gzip.compress(b"<p>" + b"\0" * (3 * 1024 * 1024))
+    handler.send_response(200)
+    for name, value in (("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("Content-Length", len(body))):
+        handler.send_header(name, str(value))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def endless_chunks(handler: BaseHTTPRequestHandler) -> None:
+    """A chunked body that never ends, until the client hangs up."""
+    handler.protocol_version = "HTTP/1.1"
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    chunk = b"<p>" + "没完没了".encode() * 2000 + b"</p>"
+    with contextlib.suppress(OSError):
+        while True:
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
+
+def server_error(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(500)
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
+def test_defect_12_failed_fetches_and_bad_links_become_typed_rejections(tmp_path: Path) -> None:
+    article = "/news/202002/t20200209_%06d.html"
+    good, on_page_2 = article % 1, article % 2
+    bomb, endless, loop_a, loop_b, to_file, to_data, broken = (article % n for n in range(11, 18))
+    listed = [bomb, endless, loop_a, to_file, to_data, broken, good]
+    start = links("http://[bad/", *listed).replace("</ul>", '</ul><a href="index_1.html">下一页</a>')
+    page = (CMS_FIXTURES / "trs_01_utf8.html").read_bytes()
+    root = write_site(
+        tmp_path / "site",
+        {
+            "/robots.txt": "User-agent: *\nAllow: /\n",
+            "/news/index.html": start,
+            "/news/index_1.html": links(on_page_2),
+            good: page,
+            on_page_2: page,
+        },
+    )
+    redirects = {loop_a: loop_b, loop_b: loop_a, to_file: "file:///etc/passwd", to_data: "data:text/html,<p>x</p>"}
+    with SiteServer(
+        root,
+        redirects=redirects,
+        responders={bomb: gzip_bomb, endless: endless_chunks, broken: server_error},
+        port=free_port(),
+    ) as server:
+        crawler = Crawler(tmp_path / "crawl", site_config("hostile", server.port))
+        crawl = crawler.run(NEWSFLOW_TEST_MAX_BYTES=str(1024 * 1024))
+    assert crawl.stats["outcome"]["outcome"] == "finished"
+    assert sorted(m.header("ce_url") for m in crawler.topic("raw")) == sorted(server.url(p) for p in (good, on_page_2))
+    rejected = {}
+    for message in crawler.topic("rejected"):
+        value = validate(message)["value"]
+        rejected[value["url"]] = (value["reason"], value["detail"])
+    reasons = {url: reason for url, (reason, _) in rejected.items()}
+    assert reasons == {
+        "http://[bad/": "fetch.bad_link",
+        server.url(bomb): "fetch.too_large",
+        server.url(endless): "fetch.too_large",
+        server.url(loop_a): "fetch.redirect_loop",
+        server.url(to_file): "fetch.bad_redirect",
+        server.url(to_data): "fetch.bad_redirect",
+        server.url(broken): "fetch.http_status",
+    }
+    assert all(detail.strip() for _, detail in rejected.values()), rejected
+    assert "download limit" in rejected[server.url(endless)][1]
+    assert server.url(loop_b) in rejected[server.url(loop_a)][1]

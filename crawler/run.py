@@ -16,7 +16,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from crawler.pipelines import Emitter
-from crawler.settings import CrawlerSettings, scrapy_settings
+from crawler.settings import CrawlerSettings, process_settings, scrapy_settings
 from crawler.sites import SiteConfig
 from crawler.spider import FetchFailed, NewsSpider
 from crawler.state import CrawlState
@@ -144,7 +144,7 @@ def crawl_sites(
     crawlers: list[tuple[SiteConfig, str, Crawler]] = []
     started_at = utc_iso()
     try:
-        process = CrawlerProcess({"LOG_LEVEL": crawler_settings.log_level})
+        process = CrawlerProcess(process_settings(crawler_settings, resolver))
         for site in sites:
             # with the embedded log, the state shares its file so both commit in one transaction
             state_path = (

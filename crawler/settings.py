@@ -6,6 +6,7 @@ site's ``politeness`` block overrides the politeness part for that site.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,17 @@ class CrawlerSettings:
 
     def state_path(self, site: SiteConfig) -> Path:
         return Path(self.state_dir) / f"{site.id}.db"
+
+
+def process_settings(settings: CrawlerSettings, resolver: Callable[[str], list[str]] | None) -> dict[str, Any]:
+    """Scrapy's settings for the crawl process (the reactor's), shared by every site in it."""
+    return {
+        "LOG_LEVEL": settings.log_level,
+        # every connection's own lookup passes the address guard (no DNS rebinding past it)
+        "TWISTED_DNS_RESOLVER": "crawler.guard.GuardedResolver",
+        "NEWSFLOW_ALLOWED_ADDRESSES": settings.allowed(),
+        "NEWSFLOW_RESOLVER": resolver,
+    }
 
 
 def scrapy_settings(site: SiteConfig, settings: CrawlerSettings) -> dict[str, Any]:

@@ -540,3 +540,27 @@ def test_defect_12_failed_fetches_and_bad_links_become_typed_rejections(tmp_path
     assert all(detail.strip() for _, detail in rejected.values()), rejected
     assert "download limit" in rejected[server.url(endless)][1]
     assert server.url(loop_b) in rejected[server.url(loop_a)][1]
+
+
+# -- issue 14, defect 15: DNS rebinding past the guard ---------------------------------------------------------------
+def test_defect_15_a_name_that_rebinds_after_the_check_is_refused_at_connection(tmp_path: Path) -> None:
+    """rebind.example answers 127.0.0.2 (allowed here) to the first look-up and 127.0.0.1 (not allowed) after."""
+    article = "/news/202002/t20200209_100001.html"
+    root = write_site(
+        tmp_path / "site",
+        {"/robots.txt": "User-agent: *\nAllow: /\n", "/news/index.html": links(article), article: "<p>x</p>"},
+    )
+    with SiteServer(root, port=free_port()) as server:
+        config = site_config(
+            "rebind",
+            server.port,
+            start_urls=[f"http://rebind.example:{server.port}/news/index.html"],
+            allowed_domains=["rebind.example"],
+        )
+        crawler = Crawler(tmp_path / "crawl", config)
+        crawl = crawler.run(expect=1, NEWSFLOW_TEST_ALLOWED="127.0.0.2")
+    assert server.requests == [], "the server on 127.0.0.1 was never reached"
+    assert [r for r in crawl.network if r["kind"] == "connect-through-the-guard"], "the connection was attempted"
+    assert len([r for r in crawl.network if r == {"kind": "resolve", "target": "rebind.example"}]) >= 2
+    assert "refused a connection to rebind.example: rebind.example is 127.0.0.1" in crawl.log
+    assert crawler.topic("raw") == [] and crawl.stats["outcome"]["outcome"] == "failed"

@@ -30,6 +30,8 @@ class CrawlerSettings:
     #: larger responses are cancelled and recorded as ``fetch.too_large``
     max_download_bytes: int = 10 * 1024 * 1024
     retries: int = 3
+    #: seconds a crawl may take, then it closes itself as timed_out (0: no limit; the service sets one)
+    crawl_timeout: float = 0.0
     #: seconds before retry N of a 429/503/5xx without Retry-After: backoff_base × 2^N
     backoff_base: float = 1.0
     #: a server's Retry-After is honoured up to this many seconds
@@ -76,6 +78,7 @@ def scrapy_settings(site: SiteConfig, settings: CrawlerSettings) -> dict[str, An
         "DOWNLOAD_WARNSIZE": settings.max_download_bytes // 2,
         "RETRY_TIMES": settings.retries,
         "CLOSESPIDER_PAGECOUNT": site.max_pages,
+        "CLOSESPIDER_TIMEOUT": settings.crawl_timeout,
         "DEPTH_LIMIT": 0,  # list pagination is bounded by pagination.max_pages, articles are leaves
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,

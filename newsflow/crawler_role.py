@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -110,6 +111,8 @@ class Running:
     process: subprocess.Popen[bytes]
     report: Path
     started_at: str
+    began: float = field(default_factory=time.monotonic)
+    overdue: bool = False  # killed at the deadline
 
 
 @dataclass
@@ -120,6 +123,8 @@ class CrawlerRole:
     sites: Mapping[str, SiteConfig]
     children: CrawlChildren
     stop: threading.Event
+    #: seconds a crawl child may run; then it is killed and its requests reported timed_out
+    crawl_deadline: float = field(kw_only=True)
     group: str = "newsflow-crawlers"
     max_crawls: int = 2
     sites_per_crawl: int = 25
@@ -208,7 +213,19 @@ class CrawlerRole:
         now = utc_iso()
         return CrawlOutcome(request.site, request.id, now, now, Outcome.FAILED, 2, finish_reason="unknown site")
 
+    def end_overdue(self) -> None:
+        """A child past its deadline is stuck (it closes itself before, see ``crawl_timeout``): killed."""
+        now = time.monotonic()
+        for run in self.running:
+            if not run.overdue and now - run.began > self.crawl_deadline and run.process.poll() is None:
+                sites = ", ".join(t.request.site for t in run.requests if t.request)
+                log.error("crawl of %s passed its deadline of %.0f s: killed", sites, self.crawl_deadline)
+                run.process.kill()
+                run.process.wait()
+                run.overdue = True
+
     def reap(self) -> None:
+        self.end_overdue()
         for run in [r for r in self.running if r.process.poll() is not None]:
             self.running.remove(run)
             code = int(run.process.returncode)
@@ -228,9 +245,10 @@ class CrawlerRole:
     def outcome(self, request: CrawlRequest, run: Running, code: int, summary: CrawlOutcome | None) -> CrawlOutcome:
         """The child's own outcome for the site, claimed by the request; without one, the child crashed."""
         if summary is None:
-            log.error("crawl of %s ended with exit code %s and no report", request.site, code)
-            now = utc_iso()
-            return CrawlOutcome(request.site, request.id, run.started_at, now, Outcome.CRASHED, code, crawler=self.name)
+            ended = Outcome.TIMED_OUT if run.overdue else Outcome.CRASHED
+            if not run.overdue:
+                log.error("crawl of %s ended with exit code %s and no report", request.site, code)
+            return CrawlOutcome(request.site, request.id, run.started_at, utc_iso(), ended, code, crawler=self.name)
         return replace(summary, request_id=request.id, exit_code=code, crawler=self.name)
 
     def finish(self, taken: Taken, outcome: CrawlOutcome) -> None:

@@ -43,6 +43,7 @@ from sinks.topics import Topics
 log = logging.getLogger(__name__)
 
 RESTART_PAUSE = 5.0
+CHILD_SHARE_OF_DEADLINE = 0.9  # of crawl_timeout_minutes: a crawl child's own limit
 
 
 def china_now() -> datetime:
@@ -171,7 +172,10 @@ class Service:
     def crawler(self, stop: threading.Event) -> None:
         cfg = self.cfg
         workdir = Path(cfg.service.state_path).parent / "reports"
-        children = CrawlChildren(cfg.sites_dir, workdir, cfg.crawl_args, dict(cfg.crawl_env))
+        deadline = cfg.service.crawl_timeout_minutes * 60.0
+        # a child closes itself (timed_out, with its report) before the role kills it at the deadline
+        env = {**dict(cfg.crawl_env), "NEWSFLOW_CRAWLER_CRAWL_TIMEOUT": str(deadline * CHILD_SHARE_OF_DEADLINE)}
+        children = CrawlChildren(cfg.sites_dir, workdir, cfg.crawl_args, env)
         with opened(cfg.streams) as (log_, producer):
             CrawlerRole(
                 log_,
@@ -180,6 +184,7 @@ class Service:
                 {site.id: site for site in cfg.sites},
                 children,
                 stop,
+                crawl_deadline=deadline,
                 group=cfg.service.crawler_group,
                 max_crawls=cfg.service.max_crawls,
                 sites_per_crawl=cfg.service.sites_per_crawl,

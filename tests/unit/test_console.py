@@ -17,7 +17,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from cleaner.reasons import Reason
-from crawler.run import CrawlEvent, connect_progress, summarise
+from crawler.run import CrawlEvent, connect_progress, outcome_of, summarise
 from crawler.spider import FetchFailed, NewsSpider
 from newsflow.cli import main
 from newsflow.console import Progress, display_width, elapsed, table, truncate
@@ -25,6 +25,7 @@ from newsflow.crawl_cli import CrawlProgress, report_notes, report_table
 from newsflow.options import explain
 from newsflow.stream_cli import replay_table
 from sinks.log import DeliveryError, LogError
+from sinks.topics import Outcome
 
 
 class Clock:
@@ -266,3 +267,21 @@ def test_help_lists_commands_with_examples() -> None:
         assert f"\n  {command} " in result.output
     for command in ("crawl", "replay"):
         assert "--quiet" in CliRunner().invoke(main, [command, "--help"]).output
+
+
+def test_defect_13_outcomes_say_how_a_crawl_ended() -> None:
+    page = {"downloader/response_count": 3, "robotstxt/response_count": 1}
+    cases = {
+        "finished": Outcome.FINISHED,
+        "closespider_pagecount": Outcome.CAPPED,
+        "closespider_timeout": Outcome.TIMED_OUT,  # the crawl's own deadline (crawl_timeout)
+        "shutdown": Outcome.INTERRUPTED,
+        "cancelled": Outcome.FAILED,
+    }
+    for reason, outcome in cases.items():
+        assert outcome_of({**page, "finish_reason": reason}) is outcome, reason
+    assert outcome_of(page) is Outcome.INTERRUPTED  # a second signal: no finish reason at all
+    only_robots = {"downloader/response_count": 1, "robotstxt/response_count": 1, "finish_reason": "finished"}
+    assert outcome_of(only_robots) is Outcome.FAILED
+    ended = (Outcome.FINISHED, Outcome.CAPPED, Outcome.FAILED, Outcome.INTERRUPTED)
+    assert [o.exit_code for o in ended] == [0, 0, 1, 130]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -28,8 +29,15 @@ GROUP = "crawlers"
 class FakeChild:
     def __init__(self) -> None:
         self.returncode: int | None = None
+        self.killed = False
 
     def poll(self) -> int | None:
+        return self.returncode
+
+    def kill(self) -> None:
+        self.killed, self.returncode = True, -9
+
+    def wait(self) -> int | None:
         return self.returncode
 
 
@@ -101,6 +109,7 @@ def test_requests_run_once_per_site_and_commit_in_order(log: SqliteLog, tmp_path
         {s: site(s) for s in ("alpha", "beta")},
         children,  # type: ignore[arg-type]
         threading.Event(),
+        crawl_deadline=60.0,
         group=GROUP,
         max_crawls=1,
         sites_per_crawl=5,
@@ -150,6 +159,7 @@ def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog,
         {"alpha": site("alpha")},
         children,
         threading.Event(),
+        crawl_deadline=60.0,
         group=GROUP,  # type: ignore[arg-type]
     )
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
@@ -161,3 +171,33 @@ def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog,
         consumer.close()
     assert [r.outcome for r in reports(log)] == ["finished"]
     assert log.committed(GROUP, Topics().crawl_requests) == {0: 2}
+
+
+def test_defect_10_a_crawl_child_past_its_deadline_is_killed_and_reported_timed_out(
+    log: SqliteLog, tmp_path: Path
+) -> None:
+    """A child stuck for good (a pattern that never ends matching) must not hold its sites forever."""
+    children = FakeChildren(tmp_path)
+    role = CrawlerRole(
+        log,
+        log.producer(),
+        Topics(),
+        {s: site(s) for s in ("stuck", "other")},
+        children,  # type: ignore[arg-type]
+        threading.Event(),
+        crawl_deadline=0.2,
+        group=GROUP,
+        max_crawls=1,
+        sites_per_crawl=1,
+        poll_timeout=0.05,
+    )
+    stuck, _ = publish(log, "stuck", "other")
+    consumer = log.consumer([Topics().crawl_requests], group=GROUP)
+    try:
+        step_until(role, consumer, 1, children)
+        time.sleep(0.3)
+        step_until(role, consumer, 2, children)  # the stuck one was killed: the next site gets the slot
+    finally:
+        consumer.close()
+    assert children.started[0][1].killed and children.started[1][0] == ["other"]
+    assert [(r.request_id, r.outcome) for r in reports(log)] == [(stuck.id, "timed_out")]

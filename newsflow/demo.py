@@ -9,11 +9,15 @@ worker until it has caught up, then counts read back from the topics.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
+import os
 import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -33,6 +37,38 @@ from sinks.topics import CrawlOutcome
 
 DEMO_DATA = Path("data/demo")
 DEMO_PATHS = ("db_path", "index_path", "spool_path")  # the stream settings the demo points into DEMO_DATA
+#: held by ``demo`` and ``run --demo`` while they use DEMO_DATA (beside it: a reset deletes the folder)
+DEMO_LOCK = DEMO_DATA.with_suffix(".lock")
+
+
+class DemoInUse(RuntimeError):
+    """Another process uses the demo's data; the message says which and what to do."""
+
+
+@contextmanager
+def demo_lock() -> Iterator[None]:
+    """Hold the demo's data for this process: a second ``demo`` or ``run --demo`` is refused, not let in.
+
+    An exclusive ``flock`` on ``data/demo.lock``, released when the process ends however it ends.
+    """
+    DEMO_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with DEMO_LOCK.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise DemoInUse(
+                f"{DEMO_DATA} is in use by another `newsflow demo` or `newsflow run --demo` (pid {holder});"
+                " stop that one first, then run this again."
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def demo_root() -> Path:
@@ -103,6 +139,12 @@ def read_outputs(log: Log, topics: tuple[str, str]) -> tuple[list[dict[str, Any]
 
 
 def run_demo(streams: StreamSettings, cleaner: CleanerSettings) -> DemoSummary:
+    """The whole demo, holding its data (:func:`demo_lock`) from the reset to the summary."""
+    with demo_lock():
+        return demo_run(streams, cleaner)
+
+
+def demo_run(streams: StreamSettings, cleaner: CleanerSettings) -> DemoSummary:
     start = time.perf_counter()
     streams = demo_streams(streams)
     crawler_settings = CrawlerSettings(

@@ -15,7 +15,16 @@ import yaml
 from crawler.sites import SiteConfig
 from newsflow.console import table
 from newsflow.crawl_cli import pick_sites, sites_dir_option
-from newsflow.demo import DEMO_DATA, DEMO_PATHS, demo_root, demo_service_state, demo_site, demo_streams
+from newsflow.demo import (
+    DEMO_DATA,
+    DEMO_PATHS,
+    DemoInUse,
+    demo_lock,
+    demo_root,
+    demo_service_state,
+    demo_site,
+    demo_streams,
+)
 from newsflow.logs import setup_logging
 from newsflow.options import config_option, load_cleaner, load_service, load_streams
 from newsflow.service import Service, ServiceConfig
@@ -74,6 +83,10 @@ def run(
     with contextlib.ExitStack() as stack:
         crawl_env: dict[str, str] = {}
         if demo:
+            try:
+                stack.enter_context(demo_lock())  # until the service stops: `newsflow demo` must not reset it
+            except DemoInUse as error:
+                raise click.ClickException(str(error)) from None
             server = stack.enter_context(SiteServer(demo_root()))
             streams, sites_dir, crawl_env = run_demo_site(streams, server.port)
             service = dataclasses.replace(service, state_path=str(demo_service_state()), jitter=0.0)

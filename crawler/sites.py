@@ -15,8 +15,10 @@ from typing import Annotated, Any
 
 import re2
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from cssselect import GenericTranslator, SelectorError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
+from cleaner.hints import HINT_FIELDS
 from crawler.schedule import fires_every_year
 
 SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"
@@ -71,13 +73,23 @@ class Pagination(Frozen):
     max_pages: int = Field(50, ge=1, le=MAX_PAGES)
 
 
-class Hints(Frozen):
-    """Per-site help for the cleaner when a template defeats the general rules."""
+class SiteHints(Frozen):
+    """Per-site help for the cleaner when a template defeats the general rules: the cleaner's
+    :class:`~cleaner.hints.PageHints`, field for field (``Hints`` is built from it); selectors must parse."""
 
-    encoding: str | None = None
-    body_selector: str | None = None
-    title_selector: str | None = None
-    date_selector: str | None = None
+    @model_validator(mode="after")
+    def selectors_parse(self) -> SiteHints:
+        for name, value in self:
+            if name.endswith("_selector") and value:
+                try:
+                    GenericTranslator().css_to_xpath(value)
+                except SelectorError as error:
+                    raise ValueError(f"{name} {value!r} is not a CSS selector ({error})") from error
+        return self
+
+
+HINT_TYPES: dict[str, Any] = {name: (str | None, None) for name in HINT_FIELDS}
+Hints = create_model("Hints", __base__=SiteHints, **HINT_TYPES)
 
 
 class Schedule(Frozen):

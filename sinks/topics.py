@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from cleaner import Article, Rejection
+from cleaner.hints import HINT_FIELDS
 from cleaner.identity import canonical_url
 from cleaner.records import ARTICLE_SCHEMA, REJECTION_SCHEMA
 from sinks.log import Headers, Message, Record, TopicSpec, header
@@ -42,7 +43,7 @@ DETAIL_HEADER_LIMIT = 1024  # a rejection's detail in headers is cut here; the v
 
 DAY_MS = 24 * 3600 * 1000
 HINT_PREFIX = "ce_hint"  # ce_hintencoding, ce_hintbodyselector, …: CloudEvents names have no underscores
-HINT_NAMES = {name.replace("_", ""): name for name in ("encoding", "body_selector", "title_selector", "date_selector")}
+HINT_NAMES = {name.replace("_", ""): name for name in HINT_FIELDS}
 
 
 class MalformedRecord(ValueError):

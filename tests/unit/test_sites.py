@@ -10,6 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from cleaner.hints import HINT_FIELDS, PageHints
 from crawler.schedule import CHINA
 from crawler.sites import Schedule, SiteConfig, SiteConfigError, load_site
 from crawler.spider import NewsSpider
@@ -17,6 +18,8 @@ from crawler.state import CrawlState
 from newsflow.cli import main
 from newsflow.crawl_cli import pick_sites
 from newsflow.scheduler import Scheduler
+from sinks.log import Message
+from sinks.topics import RawPage
 
 GOOD = """\
 id: {id}
@@ -206,3 +209,29 @@ def test_defect_11_sites_validate_and_crawl_go_on_past_an_unreadable_file(tmp_pa
 
 def load_site_text(site_id: str, text: str) -> SiteConfig:
     return SiteConfig.model_validate(yaml.safe_load(text.format(id=site_id)))
+
+
+def test_hints_are_defined_once_and_ride_on_raw_records_whole(tmp_path: Path) -> None:
+    """The site file's hints, the cleaner's PageHints and the ce_hint* headers are one list of names."""
+    values = {name: f"div.{name.replace('_', '-')}" for name in HINT_FIELDS}
+    text = GOOD.format(id="siping") + "hints: {" + ", ".join(f"{k}: '{v}'" for k, v in values.items()) + "}\n"
+    site = load_site(write(tmp_path, "siping", text))
+    page = RawPage(
+        url="http://www.siping.gov.cn/a.html",
+        final_url="http://www.siping.gov.cn/a.html",
+        status=200,
+        body=b"<html></html>",
+        fetched_at="2026-11-23T08:00:00+08:00",
+        site=site.id,
+        crawl_id="c1",
+        hints=tuple(sorted(site.hints.model_dump(exclude_none=True).items())),
+    )
+    record = page.to_record("newsflow.raw")
+    back = RawPage.from_message(Message("newsflow.raw", 0, 0, record.key, record.value, record.headers, 0))
+    assert PageHints.from_mapping(dict(back.hints)) == PageHints(**values)
+
+
+def test_an_invalid_css_selector_in_hints_fails_validation(tmp_path: Path) -> None:
+    path = write(tmp_path, "siping", GOOD.format(id="siping") + "hints: {body_selector: 'div#content['}\n")
+    with pytest.raises(SiteConfigError, match="hints: body_selector 'div#content\\[' is not a CSS selector"):
+        load_site(path)

@@ -127,7 +127,8 @@ class Scheduler:
     sites: Sequence[SiteConfig]
     clock: Clock
     launcher: Launcher
-    jitter: float = 0.1
+    #: share of an interval the first run is delayed by, at random (ServiceSettings.jitter has the default)
+    jitter: float
     rng: random.Random = field(default_factory=random.Random)
     plan: Callable[[SiteConfig, datetime], datetime] = scheduled
     resume: Mapping[str, datetime] = field(default_factory=dict)

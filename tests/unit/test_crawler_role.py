@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,21 +101,16 @@ def step_until(role: CrawlerRole, consumer: Consumer, started: int, children: Fa
     raise AssertionError(f"{len(children.started)} crawls started, expected {started}")
 
 
+def crawler_role(log: SqliteLog, children: FakeChildren, sites: Sequence[str], **options: Any) -> CrawlerRole:
+    """A role over ``sites`` with one child at a time, quick polls and a deadline no test reaches, unless told."""
+    settings = {"crawl_deadline": 60.0, "max_crawls": 1, "sites_per_crawl": 5, "poll_timeout": 0.05, **options}
+    configs = {s: site(s) for s in sites}
+    return CrawlerRole(log, log.producer(), Topics(), configs, children, threading.Event(), group=GROUP, **settings)  # type: ignore[arg-type]
+
+
 def test_requests_run_once_per_site_and_commit_in_order(log: SqliteLog, tmp_path: Path) -> None:
     children = FakeChildren(tmp_path)
-    role = CrawlerRole(
-        log,
-        log.producer(),
-        Topics(),
-        {s: site(s) for s in ("alpha", "beta")},
-        children,  # type: ignore[arg-type]
-        threading.Event(),
-        crawl_deadline=60.0,
-        group=GROUP,
-        max_crawls=1,
-        sites_per_crawl=5,
-        poll_timeout=0.05,
-    )
+    role = crawler_role(log, children, ("alpha", "beta"))
     first_alpha, beta, second_alpha, unknown = publish(log, "alpha", "beta", "alpha", "gamma")
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
     try:
@@ -152,16 +148,7 @@ def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog,
     producer.send(Record(Topics().crawl_requests, b"k", b"not json"))
     producer.flush()
     children = FakeChildren(tmp_path)
-    role = CrawlerRole(
-        log,
-        log.producer(),
-        Topics(),
-        {"alpha": site("alpha")},
-        children,
-        threading.Event(),
-        crawl_deadline=60.0,
-        group=GROUP,  # type: ignore[arg-type]
-    )
+    role = crawler_role(log, children, ("alpha",))
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
     try:
         step_until(role, consumer, 1, children)
@@ -178,19 +165,7 @@ def test_defect_10_a_crawl_child_past_its_deadline_is_killed_and_reported_timed_
 ) -> None:
     """A child stuck for good (a pattern that never ends matching) must not hold its sites forever."""
     children = FakeChildren(tmp_path)
-    role = CrawlerRole(
-        log,
-        log.producer(),
-        Topics(),
-        {s: site(s) for s in ("stuck", "other")},
-        children,  # type: ignore[arg-type]
-        threading.Event(),
-        crawl_deadline=0.2,
-        group=GROUP,
-        max_crawls=1,
-        sites_per_crawl=1,
-        poll_timeout=0.05,
-    )
+    role = crawler_role(log, children, ("stuck", "other"), crawl_deadline=0.2, sites_per_crawl=1)
     stuck, _ = publish(log, "stuck", "other")
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
     try:

@@ -6,12 +6,16 @@ site's ``politeness`` block overrides the politeness part for that site.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from crawler.sites import SiteConfig
+from sinks.settings import StreamSettings
+
+RESOLVED_CRAWL_SCHEMA = "newsflow.resolved-crawl/1"
 
 CONTACT_URL = "https://github.com/newsflow/newsflow"
 
@@ -48,6 +52,31 @@ class CrawlerSettings:
 
     def state_path(self, site: SiteConfig) -> Path:
         return Path(self.state_dir) / f"{site.id}.db"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCrawl:
+    """The settings of a crawl child, resolved once by the service and handed over as one file.
+
+    A child reads this instead of the config file and the environment, so it crawls with
+    exactly the settings its parent resolved (``newsflow crawl --settings-file``).
+    """
+
+    crawler: CrawlerSettings
+    streams: StreamSettings
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"schema": RESOLVED_CRAWL_SCHEMA, "crawler": asdict(self.crawler), "streams": asdict(self.streams)}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ResolvedCrawl:
+        """Raises ValueError (or TypeError for unknown fields) when the text is not such a file."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("schema") != RESOLVED_CRAWL_SCHEMA:
+            raise ValueError(f"not a {RESOLVED_CRAWL_SCHEMA} file")
+        return cls(CrawlerSettings(**data["crawler"]), StreamSettings(**data["streams"]))
 
 
 def process_settings(settings: CrawlerSettings, resolver: Callable[[str], list[str]] | None) -> dict[str, Any]:

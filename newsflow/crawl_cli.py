@@ -12,11 +12,13 @@ from pathlib import Path
 import click
 
 from crawler.run import CrawlEvent, crawl_sites, exit_code
+from crawler.settings import CrawlerSettings, ResolvedCrawl
 from crawler.sites import SiteConfig, load_sites
 from newsflow.console import Progress, plural, table
 from newsflow.crawler_role import publish_reports
 from newsflow.options import config_option, load_crawler, load_streams, quiet_option
 from sinks.backends import open_log
+from sinks.settings import StreamSettings
 from sinks.topics import CrawlOutcome, Outcome
 
 sites_dir_option = click.option(
@@ -200,6 +202,11 @@ class CrawlProgress:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write each site's crawl summary to this JSON file (how the service reads a crawl child).",
 )
+@click.option(
+    "--settings-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Crawler and stream settings resolved by `newsflow run` for its crawl children (instead of the config).",
+)
 @quiet_option
 @config_option
 def crawl(
@@ -207,6 +214,7 @@ def crawl(
     sites_dir: Path | None,
     allowed: tuple[str, ...],
     report_path: Path | None,
+    settings_file: Path | None,
     quiet: bool,
     config: Path | None,
 ) -> None:
@@ -219,9 +227,11 @@ def crawl(
       newsflow crawl --site siping_gov
       newsflow crawl --sites-dir tests/fixtures/sites --allow-address 127.0.0.1
     """
-    flags = {"allowed_addresses": ",".join(allowed)} if allowed else {}
-    crawler_settings = load_crawler(config, **flags)
-    streams = load_streams(config)
+    if settings_file is not None:
+        crawler_settings, streams = resolved_settings(settings_file, allowed)
+    else:
+        crawler_settings = load_crawler(config, **({"allowed_addresses": ",".join(allowed)} if allowed else {}))
+        streams = load_streams(config)
     chosen = pick_sites(sites_dir, ids)
     if report_path is not None and not report_path.parent.is_dir():
         raise click.ClickException(
@@ -244,6 +254,18 @@ def crawl(
         click.echo(note, err=True)
     if (error := outcome_error(reports)) is not None:
         raise error
+
+
+def resolved_settings(path: Path, allowed: tuple[str, ...]) -> tuple[CrawlerSettings, StreamSettings]:
+    if allowed:
+        raise click.UsageError("--settings-file already holds the allowed addresses; drop --allow-address.")
+    try:
+        resolved = ResolvedCrawl.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise click.ClickException(
+            f"cannot use the settings file {path} ({error}); it is written by `newsflow run`, pass --config instead."
+        ) from error
+    return resolved.crawler, resolved.streams
 
 
 COMMANDS = (sites, crawl)

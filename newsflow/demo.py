@@ -36,7 +36,6 @@ from sinks.settings import StreamSettings
 from sinks.topics import CrawlOutcome
 
 DEMO_DATA = Path("data/demo")
-DEMO_PATHS = ("db_path", "index_path", "spool_path")  # the stream settings the demo points into DEMO_DATA
 #: held by ``demo`` and ``run --demo`` while they use DEMO_DATA (beside it: a reset deletes the folder)
 DEMO_LOCK = DEMO_DATA.with_suffix(".lock")
 

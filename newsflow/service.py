@@ -17,6 +17,7 @@ the process exits 0.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +29,7 @@ from typing import Any
 
 from cleaner import CleanerSettings
 from crawler.schedule import CHINA, next_run
+from crawler.settings import CrawlerSettings, ResolvedCrawl
 from crawler.sites import SiteConfig
 from newsflow.canary import adaptive_interval
 from newsflow.crawler_role import CrawlChildren, CrawlerRole
@@ -58,9 +60,9 @@ class ServiceConfig:
     streams: StreamSettings
     cleaner: CleanerSettings
     sites: tuple[SiteConfig, ...]
+    #: what each ``newsflow crawl`` child crawls with, handed over as one resolved file
+    crawler: CrawlerSettings
     sites_dir: Path | None = None
-    crawl_args: tuple[str, ...] = ()  # passed on to each ``newsflow crawl`` child (--config, --allow-address)
-    crawl_env: tuple[tuple[str, str], ...] = ()  # settings (NEWSFLOW_*) the children get on top of this process's
 
 
 @dataclass
@@ -174,8 +176,11 @@ class Service:
         workdir = Path(cfg.service.state_path).parent / "reports"
         deadline = cfg.service.crawl_timeout_minutes * 60.0
         # a child closes itself (timed_out, with its report) before the role kills it at the deadline
-        env = {**dict(cfg.crawl_env), "NEWSFLOW_CRAWLER_CRAWL_TIMEOUT": str(deadline * CHILD_SHARE_OF_DEADLINE)}
-        children = CrawlChildren(cfg.sites_dir, workdir, cfg.crawl_args, env)
+        crawler = dataclasses.replace(cfg.crawler, crawl_timeout=deadline * CHILD_SHARE_OF_DEADLINE)
+        workdir.mkdir(parents=True, exist_ok=True)
+        settings_file = workdir / "crawl-settings.json"
+        settings_file.write_text(ResolvedCrawl(crawler, cfg.streams).to_json(), encoding="utf-8")
+        children = CrawlChildren(cfg.sites_dir, workdir, ("--settings-file", str(settings_file)))
         with opened(cfg.streams) as (log_, producer):
             CrawlerRole(
                 log_,

@@ -15,12 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from crawler.run import summarise
+from crawler.settings import CrawlerSettings, ResolvedCrawl
 from crawler.sites import SiteConfig
+from newsflow.cli import main
+from newsflow.crawl_cli import resolved_settings
 from newsflow.crawler_role import CrawlerRole
 from newsflow.demo import demo_site
 from sinks.log import Consumer, Record, Start
+from sinks.settings import StreamSettings
 from sinks.sqlite import SqliteLog
 from sinks.topics import CrawlOutcome, CrawlRequest, Topics
 
@@ -176,3 +181,18 @@ def test_defect_10_a_crawl_child_past_its_deadline_is_killed_and_reported_timed_
         consumer.close()
     assert children.started[0][1].killed and children.started[1][0] == ["other"]
     assert [(r.request_id, r.outcome) for r in reports(log)] == [(stuck.id, "timed_out")]
+
+
+def test_crawl_children_get_one_resolved_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child crawls with what its parent resolved; the environment it inherits does not change that."""
+    resolved = ResolvedCrawl(
+        CrawlerSettings(allowed_addresses="127.0.0.1", download_delay=0.0, crawl_timeout=90.0),
+        StreamSettings(db_path=str(tmp_path / "log.db")),
+    )
+    path = tmp_path / "crawl-settings.json"
+    path.write_text(resolved.to_json(), encoding="utf-8")
+    monkeypatch.setenv("NEWSFLOW_CRAWLER_DOWNLOAD_DELAY", "5")
+    assert resolved_settings(path, ()) == (resolved.crawler, resolved.streams)
+    path.write_text('{"schema": "something else"}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["crawl", "--settings-file", str(path)])
+    assert result.exit_code == 1 and "cannot use the settings file" in result.output

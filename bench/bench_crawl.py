@@ -24,6 +24,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -117,7 +118,8 @@ def main() -> None:
                 state_dir=str(work / "state"),
             )
             streams = StreamSettings(db_path=str(work / "log.db"), index_path=str(work / "i.db"))
-            [report] = crawl_sites([site], crawler, streams)
+            stats: dict[str, dict[str, Any]] = {}
+            [report] = crawl_sites([site], crawler, streams, stats=stats)
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         finally:
             server.terminate()
@@ -132,7 +134,8 @@ def main() -> None:
         f"| newsflow crawl (robots, guard, state, raw to SQLite) | {fetched} | {report.seconds:.2f} "
         f"| {fetched / report.seconds:.0f} | {rss_after / 1024:.0f} |"
     )
-    print(f"\nemitted {report.emitted} raw pages; Scrapy memusage/max {report.count('memusage/max') / 1e6:.0f} MB")
+    memory = stats[site.id].get("memusage/max", 0) / 1e6
+    print(f"\nemitted {report.emitted} raw pages; Scrapy memusage/max {memory:.0f} MB")
     print("\nreproduce: python bench/bench_crawl.py " + " ".join(sys.argv[1:]))
 
 

@@ -317,7 +317,8 @@ def child(spec_path: Path) -> int:
     extra: dict[str, Any] = {"DOWNLOAD_HANDLERS": {"http": handler, "https": handler}, PORT_SETTING: spec["port"]}
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
-    reports = crawl_sites(sites, crawler_settings, streams, resolver=bench_resolver, extra=extra)
+    stats: dict[str, dict[str, Any]] = {}
+    reports = crawl_sites(sites, crawler_settings, streams, resolver=bench_resolver, extra=extra, stats=stats)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
     keep = ("elapsed_time_seconds", "finish_reason", "newsflow/emitted", "newsflow/unchanged")
@@ -329,8 +330,8 @@ def child(spec_path: Path) -> int:
         "sites": [
             {
                 "site": r.site,
-                **{k: r.stats.get(k) for k in keep},
-                **{k: v for k, v in r.stats.items() if str(k).startswith(("downloader/response", "newsflow/"))},
+                **{k: stats[r.site].get(k) for k in keep},
+                **{k: v for k, v in stats[r.site].items() if str(k).startswith(("downloader/response", "newsflow/"))},
             }
             for r in reports
         ],

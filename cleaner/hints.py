@@ -5,6 +5,9 @@ for the body, the title and the date. Each hint is tried first and falls back to
 the general rules when it does not fit the page (a wrong encoding that does not
 decode, a selector that matches nothing useful), so a stale hint costs nothing.
 The crawler puts a site's hints on its raw records; the worker hands them here.
+:class:`PageHints` is the one definition: the site file's ``hints`` block
+(:mod:`crawler.sites`) and the raw record's headers (:mod:`sinks.topics`) are
+derived from its fields.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ class PageHints:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str | None]) -> PageHints | None:
-        known = {f.name for f in fields(cls)}
-        chosen = {k: v for k, v in values.items() if k in known and v}
+        chosen = {k: v for k, v in values.items() if k in HINT_FIELDS and v}
         return cls(**chosen) if chosen else None
 
     def to_dict(self) -> dict[str, str]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+        return {name: getattr(self, name) for name in HINT_FIELDS if getattr(self, name)}
+
+
+#: the hints' names, defined once here: a site file's ``hints`` keys and the raw record's ``ce_hint*`` headers
+HINT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PageHints))

@@ -33,6 +33,9 @@ class Reason(StrEnum):
     TIMEOUT = "fetch.timeout"
     DOWNLOAD_TOO_LARGE = "fetch.too_large"
     FETCH_FAILED = "fetch.failed"
+    REDIRECT_LOOP = "fetch.redirect_loop"  # a redirect back to a URL of its own chain, or too many of them
+    BAD_REDIRECT = "fetch.bad_redirect"  # a redirect to a scheme the crawler does not fetch (file:, data:)
+    BAD_LINK = "fetch.bad_link"  # a link on a list page that is not a URL (``http://[bad/``)
     # decode
     EMPTY_BODY = "decode.empty_body"
     TOO_LARGE = "decode.too_large"

@@ -44,8 +44,8 @@ class BackoffRetryMiddleware:
         settings = crawler.settings
         self.crawler = crawler
         self.codes = {int(code) for code in settings.getlist("RETRY_HTTP_CODES")}
-        self.max_wait = settings.getfloat("NEWSFLOW_MAX_RETRY_AFTER", 120.0)
-        self.base = settings.getfloat("NEWSFLOW_BACKOFF_BASE", 1.0)
+        self.max_wait = settings.getfloat("NEWSFLOW_MAX_RETRY_AFTER")  # CrawlerSettings has the defaults
+        self.base = settings.getfloat("NEWSFLOW_BACKOFF_BASE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:

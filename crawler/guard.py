@@ -8,8 +8,12 @@ the address is explicitly allowed (the tests and the demo allow ``127.0.0.1``
 for their own server). :class:`AddressGuardMiddleware` applies it to every
 request Scrapy schedules, redirects included (a redirect is a new request).
 
-Resolving here and connecting later leaves a window for DNS rebinding; the
-guard narrows the attack surface, it does not replace a network policy.
+A name checked by the middleware could resolve to another address when the
+connection looks it up again (DNS rebinding), so the connection's own lookup
+goes through the guard too: :class:`GuardedResolver` is the reactor's resolver,
+and a connection only ever gets an address the guard has just checked.
+Addresses that embed an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64) are
+judged by the address they embed.
 """
 
 from __future__ import annotations
@@ -17,12 +21,20 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.settings import Settings
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import IResolverSimple
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
+from zope.interface import implementer
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +52,23 @@ def system_resolver(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: IPv4-mapped, 6to4 (2002::/16), Teredo, NAT64."""
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo is not None:
+        found += list(address.teredo)
+    if address in NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
 def is_public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and not all(is_public(a) for a in embedded(address)):
+        return False
     return not (
         address.is_private
         or address.is_loopback
@@ -48,12 +76,7 @@ def is_public(address: IPAddress) -> bool:
         or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
-        or (isinstance(address, ipaddress.IPv4Address) and address in ipaddress.ip_network("100.64.0.0/10"))
-        or (
-            isinstance(address, ipaddress.IPv6Address)
-            and address.ipv4_mapped is not None
-            and not is_public(address.ipv4_mapped)
-        )
+        or (isinstance(address, ipaddress.IPv4Address) and address in SHARED_ADDRESS_SPACE)
     )
 
 
@@ -64,13 +87,22 @@ class AddressGuard:
 
     def check(self, url: str) -> None:
         """Return if ``url`` may be fetched; raise :class:`RefusedAddress` saying why not."""
-        host = urlsplit(url).hostname
+        try:
+            host = urlsplit(url).hostname
+        except ValueError as error:
+            raise RefusedAddress(f"refused {url}: not a URL ({error})") from error
         if not host:
             raise RefusedAddress(f"refused {url}: no host")
+        self.judge(url, host, self.lookup(url, host))
+
+    def lookup(self, url: str, host: str) -> list[IPAddress]:
+        """An address literal is itself; a name is resolved."""
         try:
-            addresses = [ipaddress.ip_address(host)]
+            return [ipaddress.ip_address(host)]
         except ValueError:
-            addresses = self.resolve(url, host)
+            return self.resolve(url, host)
+
+    def judge(self, url: str, host: str, addresses: list[IPAddress]) -> None:
         for address in addresses:
             if address not in self.allowed and not is_public(address):
                 raise RefusedAddress(f"refused {url}: {host} is {address}, not a public address")
@@ -78,11 +110,61 @@ class AddressGuard:
     def resolve(self, url: str, host: str) -> list[IPAddress]:
         try:
             addresses = [ipaddress.ip_address(a.split("%")[0]) for a in self.resolver(host)]
-        except OSError as error:
-            raise RefusedAddress(f"refused {url}: {host} does not resolve ({error})") from error
+        except (OSError, UnicodeError, ValueError) as error:  # UnicodeError: a label IDNA cannot encode
+            raise RefusedAddress(f"refused {url}: {host} does not resolve ({type(error).__name__}: {error})") from error
         if not addresses:
             raise RefusedAddress(f"refused {url}: {host} has no address")
         return addresses
+
+    def addresses(self, host: str) -> list[str]:
+        """The addresses of ``host``, every one checked; what a connection may use (raises RefusedAddress)."""
+        addresses = self.lookup(host, host)
+        self.judge(f"a connection to {host}", host, addresses)
+        return [str(a) for a in addresses]
+
+
+@implementer(IResolverSimple)
+class GuardedResolver:
+    """The reactor's resolver: each lookup a connection makes is checked by the guard, so the address a
+    connection uses is one the guard checked, whatever the name resolved to a moment before.
+
+    Built by Scrapy from the crawl process's settings (``TWISTED_DNS_RESOLVER``), with the same
+    ``NEWSFLOW_ALLOWED_ADDRESSES`` and ``NEWSFLOW_RESOLVER`` as the middleware. No cache: a
+    name is looked up and checked for every new connection.
+    """
+
+    def __init__(self, reactor: Any, guard: AddressGuard) -> None:
+        self.reactor = reactor
+        self.guard = guard
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
+        return cls(reactor, guard_from(crawler.settings))
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installResolver(self)
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
+        lookup = deferToThreadPool(self.reactor, self.reactor.getThreadPool(), self.guard.addresses, name)
+        return lookup.addCallbacks(self.preferred, self.refused)
+
+    @staticmethod
+    def preferred(addresses: list[str]) -> str:
+        """IPv4 first, as Scrapy's own resolver does (a host without IPv6 routes still connects)."""
+        return next((a for a in addresses if ":" not in a), addresses[0])
+
+    @staticmethod
+    def refused(failure: Failure) -> Failure:
+        if failure.check(RefusedAddress):
+            log.warning("%s", failure.value)
+            return Failure(DNSLookupError(str(failure.value)))
+        return failure
+
+
+def guard_from(settings: Settings) -> AddressGuard:
+    return AddressGuard(
+        settings.getlist("NEWSFLOW_ALLOWED_ADDRESSES"), settings.get("NEWSFLOW_RESOLVER") or system_resolver
+    )
 
 
 class AddressGuardMiddleware:
@@ -98,9 +180,7 @@ class AddressGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
-        resolver = crawler.settings.get("NEWSFLOW_RESOLVER") or system_resolver
-        allowed = crawler.settings.getlist("NEWSFLOW_ALLOWED_ADDRESSES")
-        return cls(AddressGuard(allowed, resolver), crawler)
+        return cls(guard_from(crawler.settings), crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         try:

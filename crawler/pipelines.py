@@ -11,7 +11,7 @@ Counters: ``newsflow/emitted``, ``newsflow/unchanged``, ``newsflow/rejected``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from scrapy import Spider
@@ -38,6 +38,14 @@ class Emitter:
     state: CrawlState
     site: SiteConfig
     crawl_id: str
+    #: the pipelines writing through this emitter (one per crawl), so the runner can commit what they hold
+    pipelines: list[RawPagePipeline] = field(default_factory=list)
+
+    def commit_open(self) -> None:
+        """Commit what a pipeline still holds: a crawl stopped at once never called its ``close_spider``."""
+        for pipeline in self.pipelines:
+            if pipeline.holds():
+                pipeline.commit()
 
 
 def now_iso() -> str:
@@ -79,7 +87,12 @@ class RawPagePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RawPagePipeline:
-        return cls(crawler.settings["NEWSFLOW_EMITTER"], crawler)
+        pipeline = cls(crawler.settings["NEWSFLOW_EMITTER"], crawler)
+        pipeline.emitter.pipelines.append(pipeline)
+        return pipeline
+
+    def holds(self) -> bool:
+        return bool(self._pending or self._seen)
 
     def count(self, name: str, by: int = 1) -> None:
         if self.crawler.stats is not None:
@@ -133,10 +146,14 @@ class RawPagePipeline:
     def reject(self, item: FetchFailed) -> None:
         e = self.emitter
         rejection = Rejection(item.url, item.reason, item.detail, fetched_at=now_iso())  # when the fetch failed
+        try:
+            key = record_key(item.url)
+        except ValueError:  # a link that is not a URL (fetch.bad_link) has no canonical form: keyed as written
+            key = item.url.encode("utf-8", "replace")
         record = rejection_record(
             e.topics.rejected,
             rejection,
-            key=record_key(item.url),
+            key=key,
             site=e.site.id,
             cleaner_version=cleaner_version,
             produced_at=now_iso(),

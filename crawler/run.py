@@ -6,10 +6,9 @@ meant to be the crawl of one process (the CLI command, a scheduled job).
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,50 +16,67 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from crawler.pipelines import Emitter
-from crawler.settings import CrawlerSettings, scrapy_settings
+from crawler.settings import CrawlerSettings, process_settings, scrapy_settings
 from crawler.sites import SiteConfig
 from crawler.spider import FetchFailed, NewsSpider
 from crawler.state import CrawlState
 from sinks.backends import create_topics, open_log, open_producer
 from sinks.settings import StreamSettings
+from sinks.topics import CrawlOutcome, Outcome
 
 
-@dataclass(frozen=True, slots=True)
-class CrawlReport:
-    site: str
-    crawl_id: str
-    stats: Mapping[str, Any]
-    seconds: float
+def utc_iso(moment: datetime | None = None) -> str:
+    """A UTC time as crawl reports carry it: ``2026-11-23T08:00:00.000Z``."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    def count(self, name: str) -> int:
-        return int(self.stats.get(name, 0))
 
-    @property
-    def emitted(self) -> int:
-        return self.count("newsflow/emitted")
+def outcome_of(stats: Mapping[str, Any]) -> Outcome:
+    """How a site's crawl ended, from its Scrapy stats.
 
-    @property
-    def fetched(self) -> int:
-        return self.count("downloader/response_count")
+    In this order: a signal (Scrapy's ``shutdown``, or no finish reason at all when a second
+    signal stopped the reactor at once) is ``interrupted``; a crawl that got no page but
+    robots.txt (every request failed or was refused) ``failed``; then the page limit, the
+    deadline, and a normal end. Any other reason Scrapy gives is a failure.
+    """
+    reason = stats.get("finish_reason")
+    pages = int(stats.get("downloader/response_count", 0)) - int(stats.get("robotstxt/response_count", 0))
+    if reason in (None, "shutdown"):
+        return Outcome.INTERRUPTED
+    if pages <= 0:
+        return Outcome.FAILED
+    return {
+        "closespider_pagecount": Outcome.CAPPED,
+        "closespider_timeout": Outcome.TIMED_OUT,
+        "finished": Outcome.FINISHED,
+    }.get(str(reason), Outcome.FAILED)
 
-    def rejected(self) -> dict[str, int]:
-        """Fetch failures by reason (``fetch.timeout``, …), as the crawl sent them to ``rejected``."""
-        prefix = "newsflow/rejected/"
-        return {k[len(prefix) :]: int(v) for k, v in self.stats.items() if str(k).startswith(prefix)}
 
-    def to_dict(self) -> dict[str, Any]:
-        """The summary a crawl child hands its parent (``newsflow crawl --report FILE``)."""
-        return {
-            "site": self.site,
-            "crawl_id": self.crawl_id,
-            "seconds": round(self.seconds, 3),
-            "fetched": self.fetched,
-            "emitted": self.emitted,
-            "unchanged": self.count("newsflow/unchanged"),
-            "refused": self.count("newsflow/guard/refused"),
-            "rejected": self.rejected(),
-            "finish_reason": str(self.stats.get("finish_reason", "unknown")),
-        }
+def summarise(site: str, crawl_id: str, stats: Mapping[str, Any], started_at: str) -> CrawlOutcome:
+    """One site's crawl as the one outcome record (its request id is the crawl's until a request claims it)."""
+    finished = stats.get("finish_time")
+    outcome = outcome_of(stats)
+    prefix = "newsflow/rejected/"
+    return CrawlOutcome(
+        site=site,
+        request_id=crawl_id,
+        started_at=started_at,
+        finished_at=utc_iso(finished if isinstance(finished, datetime) else None),
+        outcome=outcome,
+        exit_code=outcome.exit_code,
+        crawl_id=crawl_id,
+        seconds=round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
+        fetched=int(stats.get("downloader/response_count", 0)),
+        emitted=int(stats.get("newsflow/emitted", 0)),
+        unchanged=int(stats.get("newsflow/unchanged", 0)),
+        refused=int(stats.get("newsflow/guard/refused", 0)),
+        rejected=tuple(sorted((k[len(prefix) :], int(v)) for k, v in stats.items() if str(k).startswith(prefix))),
+        finish_reason=None if stats.get("finish_reason") is None else str(stats["finish_reason"]),
+    )
+
+
+def exit_code(outcomes: Sequence[CrawlOutcome]) -> int:
+    """A crawl of several sites exits with its worst site's code (0 when every site finished or was capped)."""
+    return max((o.outcome.exit_code for o in outcomes), default=0)
 
 
 class CrawlEvent(StrEnum):
@@ -111,19 +127,24 @@ def crawl_sites(
     resolver: Callable[[str], list[str]] | None = None,
     extra: Mapping[str, Any] | None = None,
     progress: ProgressHook | None = None,
-) -> list[CrawlReport]:
-    """Crawl every site once, concurrently, and report what each emitted.
+    stats: dict[str, dict[str, Any]] | None = None,
+) -> list[CrawlOutcome]:
+    """Crawl every site once, concurrently, and say how each crawl ended and what it emitted.
 
-    ``progress(site_id, event)`` hears of each response, item and site end as it happens.
+    ``progress(site_id, event)`` hears of each response, item and site end as it happens;
+    ``stats``, when given, receives each site's Scrapy stats (for diagnosis: tests, benchmarks).
+    However the crawl ends, even stopped at once by a second signal, the pages sent are
+    committed with their crawl state and counted before the log closes.
     """
     log = open_log(stream_settings)
     topics = create_topics(log, stream_settings)
     producer = open_producer(log, stream_settings)
     states: list[CrawlState] = []
+    emitters: list[Emitter] = []
     crawlers: list[tuple[SiteConfig, str, Crawler]] = []
-    start = time.perf_counter()
+    started_at = utc_iso()
     try:
-        process = CrawlerProcess({"LOG_LEVEL": crawler_settings.log_level})
+        process = CrawlerProcess(process_settings(crawler_settings, resolver))
         for site in sites:
             # with the embedded log, the state shares its file so both commit in one transaction
             state_path = (
@@ -133,7 +154,8 @@ def crawl_sites(
             states.append(state)
             crawl_id = f"{site.id}-{uuid.uuid4().hex[:8]}"
             settings = scrapy_settings(site, crawler_settings)
-            settings["NEWSFLOW_EMITTER"] = Emitter(producer, topics, state, site, crawl_id)
+            emitters.append(Emitter(producer, topics, state, site, crawl_id))
+            settings["NEWSFLOW_EMITTER"] = emitters[-1]
             settings["NEWSFLOW_RESOLVER"] = resolver
             settings.update(extra or {})
             # one spider class per site, so each crawler gets its own settings (politeness, emitter)
@@ -144,13 +166,17 @@ def crawl_sites(
             process.crawl(crawler, site=site, state=state)
             crawlers.append((site, crawl_id, crawler))
         process.start()
+        for emitter in emitters:
+            emitter.commit_open()
     finally:
         producer.close()
         for state in states:
             state.close()
         log.close()
-    seconds = time.perf_counter() - start
-    return [
-        CrawlReport(site.id, crawl_id, dict(crawler.stats.get_stats()) if crawler.stats else {}, seconds)
-        for site, crawl_id, crawler in crawlers
-    ]
+    outcomes = []
+    for site, crawl_id, crawler in crawlers:
+        site_stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+        if stats is not None:
+            stats[site.id] = site_stats
+        outcomes.append(summarise(site.id, crawl_id, site_stats, started_at))
+    return outcomes

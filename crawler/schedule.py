@@ -52,6 +52,19 @@ def cron_fields(expression: str) -> tuple[frozenset[int], ...]:
     return tuple(parse_field(text, *field) for text, field in zip(parts, FIELDS, strict=True))
 
 
+#: the most days each month has in a common year: a cron on 29 February fires only in leap years
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def fires_every_year(expression: str) -> bool:
+    """True when the expression matches some minute of every year (``0 0 31 2 *`` never does)."""
+    _, _, days, months, _ = cron_fields(expression)
+    day_text, weekday_text = expression.split()[2], expression.split()[4]
+    if weekday_text != "*":  # a weekday comes round every week of every month
+        return True
+    return day_text == "*" or any(day <= MONTH_DAYS[month - 1] for month in months for day in days)
+
+
 def next_cron(expression: str, after: datetime) -> datetime:
     """The first minute strictly after ``after`` that the expression matches."""
     minutes, hours, days, months, weekdays = cron_fields(expression)

@@ -6,11 +6,16 @@ site's ``politeness`` block overrides the politeness part for that site.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from crawler.sites import SiteConfig
+from sinks.settings import StreamSettings
+
+RESOLVED_CRAWL_SCHEMA = "newsflow.resolved-crawl/1"
 
 CONTACT_URL = "https://github.com/newsflow/newsflow"
 
@@ -29,6 +34,8 @@ class CrawlerSettings:
     #: larger responses are cancelled and recorded as ``fetch.too_large``
     max_download_bytes: int = 10 * 1024 * 1024
     retries: int = 3
+    #: seconds a crawl may take, then it closes itself as timed_out (0: no limit; the service sets one)
+    crawl_timeout: float = 0.0
     #: seconds before retry N of a 429/503/5xx without Retry-After: backoff_base × 2^N
     backoff_base: float = 1.0
     #: a server's Retry-After is honoured up to this many seconds
@@ -45,6 +52,42 @@ class CrawlerSettings:
 
     def state_path(self, site: SiteConfig) -> Path:
         return Path(self.state_dir) / f"{site.id}.db"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCrawl:
+    """The settings of a crawl child, resolved once by the service and handed over as one file.
+
+    A child reads this instead of the config file and the environment, so it crawls with
+    exactly the settings its parent resolved (``newsflow crawl --settings-file``).
+    """
+
+    crawler: CrawlerSettings
+    streams: StreamSettings
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"schema": RESOLVED_CRAWL_SCHEMA, "crawler": asdict(self.crawler), "streams": asdict(self.streams)}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ResolvedCrawl:
+        """Raises ValueError (or TypeError for unknown fields) when the text is not such a file."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("schema") != RESOLVED_CRAWL_SCHEMA:
+            raise ValueError(f"not a {RESOLVED_CRAWL_SCHEMA} file")
+        return cls(CrawlerSettings(**data["crawler"]), StreamSettings(**data["streams"]))
+
+
+def process_settings(settings: CrawlerSettings, resolver: Callable[[str], list[str]] | None) -> dict[str, Any]:
+    """Scrapy's settings for the crawl process (the reactor's), shared by every site in it."""
+    return {
+        "LOG_LEVEL": settings.log_level,
+        # every connection's own lookup passes the address guard (no DNS rebinding past it)
+        "TWISTED_DNS_RESOLVER": "crawler.guard.GuardedResolver",
+        "NEWSFLOW_ALLOWED_ADDRESSES": settings.allowed(),
+        "NEWSFLOW_RESOLVER": resolver,
+    }
 
 
 def scrapy_settings(site: SiteConfig, settings: CrawlerSettings) -> dict[str, Any]:
@@ -64,6 +107,7 @@ def scrapy_settings(site: SiteConfig, settings: CrawlerSettings) -> dict[str, An
         "DOWNLOAD_WARNSIZE": settings.max_download_bytes // 2,
         "RETRY_TIMES": settings.retries,
         "CLOSESPIDER_PAGECOUNT": site.max_pages,
+        "CLOSESPIDER_TIMEOUT": settings.crawl_timeout,
         "DEPTH_LIMIT": 0,  # list pagination is bounded by pagination.max_pages, articles are leaves
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
@@ -75,6 +119,7 @@ def scrapy_settings(site: SiteConfig, settings: CrawlerSettings) -> dict[str, An
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.guard.AddressGuardMiddleware": 10,
             "crawler.backoff.BackoffRetryMiddleware": 560,  # before Scrapy's RetryMiddleware (550) sees a response
+            "crawler.redirects.RedirectCheckMiddleware": 610,  # before Scrapy's RedirectMiddleware (600) follows one
         },
         "NEWSFLOW_MAX_RETRY_AFTER": settings.max_retry_after,
         "NEWSFLOW_BACKOFF_BASE": settings.backoff_base,

@@ -20,14 +20,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin
 
+import re2
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
 
 from cleaner.reasons import Reason
-from crawler.sites import SiteConfig
+from crawler.failures import CrawlFailure
+from crawler.sites import SiteConfig, compile_pattern
 from crawler.state import CrawlState
 
 ARTICLE, CONTINUATION, ATTACHMENT, LIST = "article", "continuation", "attachment", "list"
@@ -73,9 +76,11 @@ class NewsSpider(scrapy.Spider):
         self.site = site
         self.state = state
         self.allowed_domains = list(site.allowed_domains)
-        self.article_res = [re.compile(p) for p in site.article_url_patterns]
-        self.list_res = [re.compile(p) for p in site.list_url_patterns]
-        self.attachment_res = [re.compile(p, re.IGNORECASE) for p in site.attachment_patterns]
+        # RE2: matching takes time linear in the URL, whatever a site file's pattern is
+        self.article_res = [compile_pattern(p) for p in site.article_url_patterns]
+        self.list_res = [compile_pattern(p) for p in site.list_url_patterns]
+        self.attachment_res = [compile_pattern(p, flags="(?i)") for p in site.attachment_patterns]
+        self.page_number_re = compile_pattern(site.continuation_pattern + r"\.[a-z]+$")
         self.next_texts = set(site.pagination.next_texts)
 
     # -- requests --------------------------------------------------------------------------
@@ -115,31 +120,44 @@ class NewsSpider(scrapy.Spider):
         return any(r.search(url) for r in self.list_res) or text in self.next_texts
 
     # -- callbacks -------------------------------------------------------------------------
-    def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_list(self, response: Response) -> Iterator[scrapy.Request | FetchFailed]:
         """Articles by pattern; more list pages within the limits.
 
         A link whose text is a page number or a "next" word is pagination of this list
         (bounded by ``pagination.max_pages``); any other list link leads to another list,
-        one level deeper (bounded by ``max_depth``).
+        one level deeper (bounded by ``max_depth``). A link that is not a URL is a
+        ``fetch.bad_link`` rejection; the rest of the page goes on.
         """
         if not isinstance(response, TextResponse):
             return
-        pages, depth = response.meta.get("pages", 1), response.meta.get("list_depth", 0)
         for anchor in response.css("a[href]"):
             href = anchor.attrib["href"].strip()
             if not href or href.startswith(("javascript:", "mailto:", "#")):
                 continue
-            url = urljoin(response.url, href)
             text = "".join(anchor.css("::text").getall()).strip()
-            if self.is_article(url):
-                yield self.page_request(url, ARTICLE)
-            elif not self.is_list(url, text):
+            try:
+                request = self.follow(response, urljoin(response.url, href), text)
+            except ValueError as error:  # urljoin and Request refuse what cannot be a URL
+                yield self.bad_link(response, href, error)
                 continue
-            elif text in self.next_texts or text.isdigit():
-                if pages < self.site.pagination.max_pages:
-                    yield self.list_request(url, pages=pages + 1, depth=depth)
-            elif depth < self.site.max_depth:
-                yield self.list_request(url, pages=1, depth=depth + 1)
+            if request is not None:
+                yield request
+
+    def follow(self, response: Response, url: str, text: str) -> scrapy.Request | None:
+        pages, depth = response.meta.get("pages", 1), response.meta.get("list_depth", 0)
+        if self.is_article(url):
+            return self.page_request(url, ARTICLE)
+        if not self.is_list(url, text):
+            return None
+        if text in self.next_texts or text.isdigit():  # pagination of this list
+            more = pages < self.site.pagination.max_pages
+            return self.list_request(url, pages=pages + 1, depth=depth) if more else None
+        return self.list_request(url, pages=1, depth=depth + 1) if depth < self.site.max_depth else None
+
+    def bad_link(self, response: Response, href: str, error: ValueError) -> FetchFailed:
+        self.logger.warning("%s %s on %s: %s", Reason.BAD_LINK.value, href[:200], response.url, error)
+        detail = f"link {href[:200]!r} on {response.url} is not a URL ({error})"
+        return FetchFailed(href[:2000], Reason.BAD_LINK, detail)
 
     def parse_article(self, response: Response) -> Iterator[Fetched | scrapy.Request]:
         """An article; if it continues on further pages, they are fetched first and kept with it."""
@@ -149,7 +167,9 @@ class NewsSpider(scrapy.Spider):
             return
         continuations = []
         continuation = self.continuation_of(response)
-        for url in self.links(response):
+        urls, bad = self.links(response)
+        yield from bad
+        for url in urls:
             if continuation.match(url):
                 continuations.append(url)
             elif any(r.search(url) for r in self.attachment_res):
@@ -160,12 +180,19 @@ class NewsSpider(scrapy.Spider):
         else:
             yield page
 
-    def links(self, response: TextResponse) -> list[str]:
-        return [urljoin(response.url, href.strip()) for href in response.css("a[href]::attr(href)").getall()]
+    def links(self, response: TextResponse) -> tuple[list[str], list[FetchFailed]]:
+        """The page's links as URLs, and a ``fetch.bad_link`` for each that is not one."""
+        urls, bad = [], []
+        for href in response.css("a[href]::attr(href)").getall():
+            try:
+                urls.append(urljoin(response.url, href.strip()))
+            except ValueError as error:
+                bad.append(self.bad_link(response, href.strip(), error))
+        return urls, bad
 
     def page_number(self, url: str) -> int:
-        found = re.search(self.site.continuation_pattern + r"\.[a-z]+$", url.split("?")[0])
-        return int(found.group(1)) if found and found.group(1).isdigit() else 0
+        found = self.page_number_re.search(url.split("?")[0])
+        return int(found.group(1)) if found and found.group(1) and found.group(1).isdigit() else 0
 
     def part_request(self, url: str, *, parts: tuple[Fetched, ...], pending: tuple[str, ...]) -> scrapy.Request:
         meta = {"kind": CONTINUATION, "first": parts[0].url, "parts": parts, "pending": pending}
@@ -177,7 +204,8 @@ class NewsSpider(scrapy.Spider):
         if response.status == 200 and isinstance(response, TextResponse):
             known = {p.url for p in parts} | set(pending)
             continuation = self.continuation_of(response)
-            pending += [u for u in self.links(response) if continuation.match(u) and u not in known]
+            urls, _ = self.links(response)  # a bad link on page N was already one on page 1, or is furniture
+            pending += [u for u in urls if continuation.match(u) and u not in known]
             pending = sorted(set(pending), key=self.page_number)
         if pending:
             yield self.part_request(pending[0], parts=parts, pending=tuple(pending[1:]))
@@ -198,20 +226,23 @@ class NewsSpider(scrapy.Spider):
         first, rest = parts[0], tuple(p for p in parts[1:] if p.status == 200)
         return replace(first, parts=rest) if rest else first
 
-    def continuation_of(self, response: Response) -> re.Pattern[str]:
+    def continuation_of(self, response: Response) -> re2._Regexp:
         """Page N of this article: its URL (page 1's, for a continuation) with the suffix before the extension."""
         first = response.meta.get("first", response.url)
         base, _, extension = first.split("?")[0].rpartition(".")
-        return re.compile(f"^{re.escape(base)}{self.site.continuation_pattern}\\.{re.escape(extension)}$")
+        return compile_pattern(f"^{re2.escape(base)}{self.site.continuation_pattern}\\.{re2.escape(extension)}$")
 
     def parse_attachment(self, response: Response) -> Iterator[Fetched]:
         yield self.fetched(response)
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request | FetchFailed]:
         text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
         for url in SITEMAP_LOC.findall(text) + RSS_LINK.findall(text):
             if self.is_article(url):
-                yield self.page_request(url, ARTICLE)
+                try:
+                    yield self.page_request(url, ARTICLE)
+                except ValueError as error:
+                    yield self.bad_link(response, url, error)
 
     def fetched(self, response: Response) -> Fetched:
         return Fetched(
@@ -226,18 +257,42 @@ class NewsSpider(scrapy.Spider):
         )
 
     def failed(self, failure: Failure) -> Iterator[FetchFailed]:
-        """A request that failed for good (after retries): a rejection, unless it was refused or filtered."""
+        """A request that failed for good (after retries): a rejection, unless it was refused or filtered.
+
+        A list page that fails is no page of the site's, so it is counted
+        (``newsflow/failed/list``), not rejected; everything else is a rejection.
+        """
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        # the page asked for, not the last hop of its redirects: the rejection is about what the site links to
+        url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else "?"
         kind = request.meta.get("kind") if request is not None else None
-        if failure.check(IgnoreRequest):  # robots.txt, the address guard, offsite: logged where decided
+        failed = self.why(failure)
+        if failed is None:  # robots.txt, the address guard, offsite: logged and counted where decided
             return
-        if failure.check(DownloadTimeoutError, TwistedTimeout):
-            reason = Reason.TIMEOUT
-        elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
-            reason = Reason.DOWNLOAD_TOO_LARGE
-        else:
-            reason = Reason.FETCH_FAILED
-        self.logger.warning("%s %s: %s", reason.value, url, failure.value)
+        reason, detail = failed
+        self.logger.warning("%s %s: %s", reason.value, url, detail)
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"newsflow/failed/{kind or ARTICLE}")
         if kind != LIST:
-            yield FetchFailed(url, reason, f"{type(failure.value).__name__}: {failure.value}")
+            yield FetchFailed(url, reason, detail)
+
+    def why(self, failure: Failure) -> tuple[Reason, str] | None:
+        """The reason and a detail that is never empty; None for a request filtered on purpose."""
+        error = failure.value
+        detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        if failure.check(CrawlFailure):
+            return error.reason, error.detail
+        if failure.check(HttpError):  # a status the spider does not take, after any retries
+            return Reason.HTTP_STATUS, f"HTTP {error.response.status} from {error.response.url}"
+        if failure.check(IgnoreRequest):
+            if "DOWNLOAD_MAXSIZE" in str(error):  # a compressed body that decompresses past the limit
+                return Reason.DOWNLOAD_TOO_LARGE, str(error)
+            if "max redirections" in str(error):
+                return Reason.REDIRECT_LOOP, detail
+            return None
+        if failure.check(DownloadTimeoutError, TwistedTimeout):
+            return Reason.TIMEOUT, detail
+        if failure.check(DownloadCancelledError):  # only the size limit cancels a download
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            return Reason.DOWNLOAD_TOO_LARGE, str(error) or f"the body grew past the download limit of {limit} bytes"
+        return Reason.FETCH_FAILED, detail

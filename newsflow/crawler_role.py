@@ -34,27 +34,22 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from crawler.run import CrawlReport
+from crawler.run import utc_iso
 from crawler.sites import SiteConfig
 from sinks.backends import open_producer, topics_for
 from sinks.log import Consumer, Log, Message, Producer, TopicPartition
 from sinks.loop import BatchHandler, ConsumerLoop, Handled, Output
 from sinks.settings import StreamSettings
-from sinks.topics import CrawlOutcome, CrawlRequest, Topics
+from sinks.topics import CrawlOutcome, CrawlRequest, Outcome, Topics
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
-
-
-def utc_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -93,29 +88,14 @@ class CrawlChildren:
         return process, report
 
 
-def crawl_outcome(summary: Mapping[str, Any], **fields: Any) -> CrawlOutcome:
-    """A crawl child's summary (``CrawlReport.to_dict``) as the report published on ``crawl-reports``."""
-    return CrawlOutcome.from_dict({**summary, **fields})
-
-
-def publish_reports(
-    log_: Log, streams: StreamSettings, reports: Sequence[CrawlReport], *, started_at: str, source: str
-) -> None:
+def publish_reports(log_: Log, streams: StreamSettings, reports: Sequence[CrawlOutcome], *, source: str) -> None:
     """Crawls run outside the crawler role (a one-off ``crawl``, the demo) report themselves as it would."""
     topic = topics_for(streams).crawl_reports
     producer = open_producer(log_, streams)
     try:
         for report in reports:
-            outcome = crawl_outcome(
-                report.to_dict(),
-                request_id=f"{source}-{report.crawl_id}",
-                started_at=started_at,
-                finished_at=utc_iso(),
-                outcome="finished",
-                exit_code=0,
-                crawler=socket.gethostname(),
-            )
-            producer.send(outcome.to_record(topic))
+            claimed = replace(report, request_id=f"{source}-{report.crawl_id}", crawler=socket.gethostname())
+            producer.send(claimed.to_record(topic))
         producer.flush()
     finally:
         producer.close()
@@ -137,6 +117,8 @@ class Running:
     process: subprocess.Popen[bytes]
     report: Path
     started_at: str
+    began: float = field(default_factory=time.monotonic)
+    overdue: bool = False  # killed at the deadline
 
 
 @dataclass
@@ -154,6 +136,8 @@ class CrawlerRole(BatchHandler):
     sites_per_crawl: int
     poll_timeout: float
     retry_backoff: float
+    #: seconds a crawl child may run; then it is killed and its requests reported timed_out
+    crawl_deadline: float
     on_outcome: Callable[[CrawlOutcome], None] | None = None
     name: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
@@ -264,9 +248,21 @@ class CrawlerRole(BatchHandler):
     def unknown_site(self, request: CrawlRequest) -> CrawlOutcome:
         log.error("crawl request for unknown site %s: no site config here", request.site)
         now = utc_iso()
-        return CrawlOutcome(request.site, request.id, now, now, "failed", 2, finish_reason="unknown site")
+        return CrawlOutcome(request.site, request.id, now, now, Outcome.FAILED, 2, finish_reason="unknown site")
+
+    def end_overdue(self) -> None:
+        """A child past its deadline is stuck (it closes itself before, see ``crawl_timeout``): killed."""
+        now = time.monotonic()
+        for run in self.running:
+            if not run.overdue and now - run.began > self.crawl_deadline and run.process.poll() is None:
+                sites = ", ".join(t.request.site for t in run.requests if t.request)
+                log.error("crawl of %s passed its deadline of %.0f s: killed", sites, self.crawl_deadline)
+                run.process.kill()
+                run.process.wait()
+                run.overdue = True
 
     def reap(self) -> None:
+        self.end_overdue()
         for run in [r for r in self.running if r.process.poll() is not None]:
             self.running.remove(run)
             code = int(run.process.returncode)
@@ -276,29 +272,21 @@ class CrawlerRole(BatchHandler):
                 if t.request is not None and not t.abandoned:
                     self.finish_request(t, self.outcome(t.request, run, code, summaries.get(t.request.site)))
 
-    def read_report(self, path: Path) -> dict[str, dict[str, Any]]:
+    def read_report(self, path: Path) -> dict[str, CrawlOutcome]:
         try:
-            return {str(s["site"]): s for s in json.loads(path.read_text(encoding="utf-8") or "[]")}
+            outcomes = [CrawlOutcome.from_dict(s) for s in json.loads(path.read_text(encoding="utf-8") or "[]")]
         except (OSError, ValueError, KeyError, TypeError):
             return {}
+        return {outcome.site: outcome for outcome in outcomes}
 
-    def outcome(
-        self, request: CrawlRequest, run: Running, code: int, summary: Mapping[str, Any] | None
-    ) -> CrawlOutcome:
-        now = utc_iso()
+    def outcome(self, request: CrawlRequest, run: Running, code: int, summary: CrawlOutcome | None) -> CrawlOutcome:
+        """The child's own outcome for the site, claimed by the request; without one, the child crashed."""
         if summary is None:
-            log.error("crawl of %s ended with exit code %s and no report", request.site, code)
-            return CrawlOutcome(request.site, request.id, run.started_at, now, "crashed", code, crawler=self.name)
-        return crawl_outcome(
-            summary,
-            site=request.site,
-            request_id=request.id,
-            started_at=run.started_at,
-            finished_at=now,
-            outcome="finished" if code == 0 else "failed",
-            exit_code=code,
-            crawler=self.name,
-        )
+            ended = Outcome.TIMED_OUT if run.overdue else Outcome.CRASHED
+            if not run.overdue:
+                log.error("crawl of %s ended with exit code %s and no report", request.site, code)
+            return CrawlOutcome(request.site, request.id, run.started_at, utc_iso(), ended, code, crawler=self.name)
+        return replace(summary, request_id=request.id, exit_code=code, crawler=self.name)
 
     def finish_request(self, taken: Taken, outcome: CrawlOutcome) -> None:
         """The request's report goes out; the request is done (committed) once the report is acknowledged."""

@@ -9,29 +9,65 @@ worker until it has caught up, then counts read back from the topics.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
+import os
 import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from cleaner import CleanerSettings
-from crawler.run import CrawlReport, crawl_sites
+from crawler.run import crawl_sites
 from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig, load_site
-from newsflow.crawler_role import publish_reports, utc_iso
+from newsflow.crawler_role import publish_reports
 from newsflow.monitor import SiteMonitor
 from newsflow.site_server import SiteServer
 from sinks.backends import cleaning_worker, open_log, read_messages, topics_for
 from sinks.log import Log
 from sinks.settings import StreamSettings
+from sinks.topics import CrawlOutcome
 
 DEMO_DATA = Path("data/demo")
-DEMO_PATHS = ("db_path", "index_path", "spool_path")  # the stream settings the demo points into DEMO_DATA
+#: held by ``demo`` and ``run --demo`` while they use DEMO_DATA (beside it: a reset deletes the folder)
+DEMO_LOCK = DEMO_DATA.with_suffix(".lock")
+
+
+class DemoInUse(RuntimeError):
+    """Another process uses the demo's data; the message says which and what to do."""
+
+
+@contextmanager
+def demo_lock() -> Iterator[None]:
+    """Hold the demo's data for this process: a second ``demo`` or ``run --demo`` is refused, not let in.
+
+    An exclusive ``flock`` on ``data/demo.lock``, released when the process ends however it ends.
+    """
+    DEMO_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with DEMO_LOCK.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise DemoInUse(
+                f"{DEMO_DATA} is in use by another `newsflow demo` or `newsflow run --demo` (pid {holder});"
+                " stop that one first, then run this again."
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def demo_root() -> Path:
@@ -63,9 +99,9 @@ def demo_service_state() -> Path:
     return DEMO_DATA / "service.db"
 
 
-def report_crawl(log: Log, streams: StreamSettings, report: CrawlReport, started_at: str) -> None:
+def report_crawl(log: Log, streams: StreamSettings, report: CrawlOutcome) -> None:
     """Publish the crawl's report as a crawler instance would, then bring the status file up to date."""
-    publish_reports(log, streams, [report], started_at=started_at, source="demo")
+    publish_reports(log, streams, [report], source="demo")
     monitor = SiteMonitor(demo_service_state(), topics_for(streams))
     try:
         monitor.catch_up(log)
@@ -102,6 +138,12 @@ def read_outputs(log: Log, topics: tuple[str, str]) -> tuple[list[dict[str, Any]
 
 
 def run_demo(streams: StreamSettings, cleaner: CleanerSettings) -> DemoSummary:
+    """The whole demo, holding its data (:func:`demo_lock`) from the reset to the summary."""
+    with demo_lock():
+        return demo_run(streams, cleaner)
+
+
+def demo_run(streams: StreamSettings, cleaner: CleanerSettings) -> DemoSummary:
     start = time.perf_counter()
     streams = demo_streams(streams)
     crawler_settings = CrawlerSettings(
@@ -111,23 +153,28 @@ def run_demo(streams: StreamSettings, cleaner: CleanerSettings) -> DemoSummary:
         concurrency_per_domain=8,
         state_dir=str(DEMO_DATA / "crawl"),
     )
-    started_at = utc_iso()
+    stats: dict[str, dict[str, Any]] = {}
     with SiteServer(demo_root()) as server:
-        [report] = crawl_sites([demo_site(server.port)], crawler_settings, streams)
+        [report] = crawl_sites([demo_site(server.port)], crawler_settings, streams, stats=stats)
     log = open_log(streams)
     try:
         with cleaning_worker(log, streams, cleaner, threading.Event()) as worker:
             worker.run(exit_when_idle=True)
         names = worker.cleaning.topics
         articles, reasons = read_outputs(log, (names.articles, names.rejected))
-        report_crawl(log, streams, report, started_at)
+        report_crawl(log, streams, report)
     finally:
         log.close()
-    return summarise(report, articles, reasons, time.perf_counter() - start, streams)
+    return summarise(report, stats[report.site], articles, reasons, time.perf_counter() - start, streams)
 
 
 def summarise(
-    report: CrawlReport, articles: list[dict[str, Any]], reasons: Counter[str], seconds: float, streams: StreamSettings
+    report: CrawlOutcome,
+    stats: dict[str, Any],
+    articles: list[dict[str, Any]],
+    reasons: Counter[str],
+    seconds: float,
+    streams: StreamSettings,
 ) -> DemoSummary:
     articles.sort(key=lambda a: (a["quality"]["score"], len(a["text"])), reverse=True)
     return DemoSummary(
@@ -136,9 +183,9 @@ def summarise(
         articles=len(articles),
         duplicates=sum(1 for a in articles if a.get("duplicate_of")),
         rejections=reasons,
-        refused=report.count("newsflow/guard/refused"),
+        refused=report.refused,
         seconds=seconds,
         sample=articles[0] if articles else None,
         db_path=streams.db_path if streams.embedded else None,
-        crawl={k: v for k, v in report.stats.items() if str(k).startswith(("newsflow/", "robotstxt/"))},
+        crawl={k: v for k, v in stats.items() if str(k).startswith(("newsflow/", "robotstxt/"))},
     )

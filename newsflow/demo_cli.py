@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from newsflow.clean_cli import TARGET_SCRIPTS
-from newsflow.demo import run_demo
+from newsflow.demo import DemoInUse, run_demo
 from newsflow.options import config_option, load_cleaner, load_streams
 
 
@@ -24,7 +24,10 @@ def demo(script: str | None, config: Path | None) -> None:
     (reset each run; a configured Kafka is used as it is) and prints a summary with
     one cleaned article.
     """
-    summary = run_demo(load_streams(config), load_cleaner(config, target_script=script))
+    try:
+        summary = run_demo(load_streams(config), load_cleaner(config, target_script=script))
+    except DemoInUse as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"pages fetched   {summary.fetched}")
     click.echo(f"raw pages       {summary.emitted}")
     click.echo(f"articles        {summary.articles}  ({summary.duplicates} marked as reposts)")

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -110,7 +111,8 @@ class SiteRun:
     """What the scheduler knows of one site."""
 
     site: SiteConfig
-    next_due: datetime
+    #: None: the site cannot be scheduled (its schedule gives no next run); it stays off, logged once
+    next_due: datetime | None
     running: Child | None = None
     started_at: datetime | None = None
     last_exit: int | None = None
@@ -125,7 +127,8 @@ class Scheduler:
     sites: Sequence[SiteConfig]
     clock: Clock
     launcher: Launcher
-    jitter: float = 0.1
+    #: share of an interval the first run is delayed by, at random (ServiceSettings.jitter has the default)
+    jitter: float
     rng: random.Random = field(default_factory=random.Random)
     plan: Callable[[SiteConfig, datetime], datetime] = scheduled
     resume: Mapping[str, datetime] = field(default_factory=dict)
@@ -134,12 +137,22 @@ class Scheduler:
     def __post_init__(self) -> None:
         now = self.clock()
         self.state = {
-            site.id: SiteRun(site, self.resume.get(site.id) or now + self.first_delay(site)) for site in self.sites
+            site.id: SiteRun(site, self.resume.get(site.id) or self.guarded(site, partial(self.first_run, site, now)))
+            for site in self.sites
         }
 
-    def first_delay(self, site: SiteConfig) -> timedelta:
+    def first_run(self, site: SiteConfig, now: datetime) -> datetime:
         period = site.schedule.interval_minutes or 10
-        return timedelta(minutes=period * self.jitter * self.rng.random())
+        return now + timedelta(minutes=period * self.jitter * self.rng.random())
+
+    @staticmethod
+    def guarded(site: SiteConfig, when: Callable[[], datetime]) -> datetime | None:
+        """A site whose next run cannot be computed is switched off, not the scheduler (nor the sites after it)."""
+        try:
+            return when()
+        except (ValueError, OverflowError) as error:
+            log.error("site %s cannot be scheduled (%s): it is not crawled until its file is fixed", site.id, error)
+            return None
 
     def tick(self) -> list[str]:
         """Reap finished crawls, start the due ones; returns the ids started."""
@@ -148,9 +161,9 @@ class Scheduler:
             self.reap(run, now)
         started = []
         for run in self.state.values():
-            if now < run.next_due:
+            if run.next_due is None or now < run.next_due:
                 continue
-            run.next_due = self.plan(run.site, now)
+            run.next_due = self.guarded(run.site, partial(self.plan, run.site, now))
             if run.running is not None:
                 run.skipped += 1
                 if self.on_skip is not None:
@@ -162,7 +175,7 @@ class Scheduler:
             run.running, run.started_at = self.launcher.start(run.site), now
             run.runs += 1
             started.append(run.site.id)
-            log.info("crawl of %s started; next due %s", run.site.id, run.next_due.isoformat())
+            log.info("crawl of %s started; next due %s", run.site.id, run.next_due and run.next_due.isoformat())
         return started
 
     def reap(self, run: SiteRun, now: datetime) -> None:

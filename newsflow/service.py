@@ -17,6 +17,7 @@ the process exits 0.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +29,7 @@ from typing import Any
 
 from cleaner import CleanerSettings
 from crawler.schedule import CHINA, next_run
+from crawler.settings import CrawlerSettings, ResolvedCrawl
 from crawler.sites import SiteConfig
 from newsflow.canary import adaptive_interval
 from newsflow.crawler_role import CrawlChildren, CrawlerRole
@@ -43,6 +45,7 @@ from sinks.topics import Topics
 log = logging.getLogger(__name__)
 
 RESTART_PAUSE = 5.0
+CHILD_SHARE_OF_DEADLINE = 0.9  # of crawl_timeout_minutes: a crawl child's own limit
 
 
 def china_now() -> datetime:
@@ -57,9 +60,9 @@ class ServiceConfig:
     streams: StreamSettings
     cleaner: CleanerSettings
     sites: tuple[SiteConfig, ...]
+    #: what each ``newsflow crawl`` child crawls with, handed over as one resolved file
+    crawler: CrawlerSettings
     sites_dir: Path | None = None
-    crawl_args: tuple[str, ...] = ()  # passed on to each ``newsflow crawl`` child (--config, --allow-address)
-    crawl_env: tuple[tuple[str, str], ...] = ()  # settings (NEWSFLOW_*) the children get on top of this process's
 
 
 @dataclass
@@ -153,12 +156,14 @@ class Service:
                     on_skip=lambda site: self.metrics.skipped.labels(site.id).inc(),
                 )
                 for site_id, run in scheduler.state.items():
-                    monitor.set_next_run(site_id, run.next_due)
+                    if run.next_due is not None:
+                        monitor.set_next_run(site_id, run.next_due)
                 while not stop.is_set():
                     monitor.follow(loop, 1.0)  # a failed commit is read again; rows are stored idempotently
                     for site_id in scheduler.tick():
                         self.metrics.requests.labels(site_id).inc()
-                        monitor.set_next_run(site_id, scheduler.state[site_id].next_due)
+                        if (due := scheduler.state[site_id].next_due) is not None:
+                            monitor.set_next_run(site_id, due)
             finally:
                 consumer.close()
                 monitor.release()
@@ -167,7 +172,13 @@ class Service:
     def crawler(self, stop: threading.Event) -> None:
         cfg = self.cfg
         workdir = Path(cfg.service.state_path).parent / "reports"
-        children = CrawlChildren(cfg.sites_dir, workdir, cfg.crawl_args, dict(cfg.crawl_env))
+        deadline = cfg.service.crawl_timeout_minutes * 60.0
+        # a child closes itself (timed_out, with its report) before the role kills it at the deadline
+        crawler = dataclasses.replace(cfg.crawler, crawl_timeout=deadline * CHILD_SHARE_OF_DEADLINE)
+        workdir.mkdir(parents=True, exist_ok=True)
+        settings_file = workdir / "crawl-settings.json"
+        settings_file.write_text(ResolvedCrawl(crawler, cfg.streams).to_json(), encoding="utf-8")
+        children = CrawlChildren(cfg.sites_dir, workdir, ("--settings-file", str(settings_file)))
         with opened(cfg.streams) as (log_, producer):
             CrawlerRole(
                 log_,
@@ -176,6 +187,7 @@ class Service:
                 {site.id: site for site in cfg.sites},
                 children,
                 stop,
+                crawl_deadline=deadline,
                 group=cfg.service.crawler_group,
                 max_crawls=cfg.service.max_crawls,
                 sites_per_crawl=cfg.service.sites_per_crawl,

@@ -12,12 +12,21 @@ from typing import Any
 import click
 import yaml
 
+from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig
 from newsflow.console import table
 from newsflow.crawl_cli import pick_sites, sites_dir_option
-from newsflow.demo import DEMO_DATA, DEMO_PATHS, demo_root, demo_service_state, demo_site, demo_streams
+from newsflow.demo import (
+    DEMO_DATA,
+    DemoInUse,
+    demo_lock,
+    demo_root,
+    demo_service_state,
+    demo_site,
+    demo_streams,
+)
 from newsflow.logs import setup_logging
-from newsflow.options import config_option, explain, load_cleaner, load_service, load_streams
+from newsflow.options import config_option, explain, load_cleaner, load_crawler, load_service, load_streams
 from newsflow.service import Service, ServiceConfig
 from newsflow.settings import ROLES
 from newsflow.signals import stop_on_signals
@@ -67,25 +76,25 @@ def run(
         flags["roles"] = ",".join(roles)
     service = load_service(config, **flags)
     setup_logging(service.log_format, service.log_level)
-    crawl_args = [arg for address in allowed for arg in ("--allow-address", address)]
-    if config is not None:
-        crawl_args += ["--config", str(config)]
+    crawler = load_crawler(config, **({"allowed_addresses": ",".join(allowed)} if allowed else {}))
     streams = load_streams(config)
     with contextlib.ExitStack() as stack:
-        crawl_env: dict[str, str] = {}
         if demo:
+            try:
+                stack.enter_context(demo_lock())  # until the service stops: `newsflow demo` must not reset it
+            except DemoInUse as error:
+                raise click.ClickException(str(error)) from None
             server = stack.enter_context(SiteServer(demo_root()))
-            streams, sites_dir, crawl_env = run_demo_site(streams, server.port)
+            streams, sites_dir = run_demo_site(streams, server.port)
             service = dataclasses.replace(service, state_path=str(demo_service_state()), jitter=0.0)
-            crawl_args += ["--allow-address", "127.0.0.1"]
+            crawler = demo_crawler(crawler)
         cfg = ServiceConfig(
             service=service,
             streams=streams,
             cleaner=load_cleaner(config),
             sites=tuple(pick_sites(sites_dir, ids)),
+            crawler=crawler,
             sites_dir=sites_dir,
-            crawl_args=tuple(crawl_args),
-            crawl_env=tuple(crawl_env.items()),
         )
         with stop_on_signals() as stop:
             app = Service(cfg, stop)
@@ -98,17 +107,21 @@ def run(
             app.wait()
 
 
-def run_demo_site(streams: StreamSettings, port: int) -> tuple[StreamSettings, Path, dict[str, str]]:
-    """The demo portal as the only site: its config in data/demo/sites, the demo's log, a crawl without delays."""
+def run_demo_site(streams: StreamSettings, port: int) -> tuple[StreamSettings, Path]:
+    """The demo portal as the only site: its config in data/demo/sites, the demo's log."""
     streams = demo_streams(streams, reset=False)
     folder = DEMO_DATA / "sites"
     folder.mkdir(parents=True, exist_ok=True)
     site = demo_site(port)
     data = site.model_dump(mode="json", exclude_none=True)
     (folder / f"{site.id}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    env = {f"NEWSFLOW_STREAMS_{name.upper()}": str(getattr(streams, name)) for name in DEMO_PATHS}
-    env.update({"NEWSFLOW_CRAWLER_DOWNLOAD_DELAY": "0", "NEWSFLOW_CRAWLER_AUTOTHROTTLE": "false"})
-    return streams, folder, env
+    return streams, folder
+
+
+def demo_crawler(crawler: CrawlerSettings) -> CrawlerSettings:
+    """The demo's own server allowed, and a crawl without delays (it is the only client of that server)."""
+    allowed = ",".join(dict.fromkeys([*crawler.allowed(), "127.0.0.1"]))
+    return dataclasses.replace(crawler, allowed_addresses=allowed, download_delay=0.0, autothrottle=False)
 
 
 def utc_text(moment: str) -> str:

@@ -5,8 +5,10 @@ Serves a folder. ``manifest.json`` in it may give each path its ``content_type``
 Answers conditional requests (ETag, Last-Modified) with 304, unknown paths with
 404, and ``redirects`` (path → location) with 302; ``delays`` (path → seconds)
 hold a response back, as a slow server would; ``hiccups`` (path → (status, headers))
-are answered once before the real page, as a throttling server would. Binds to
-loopback only. ``requests`` and ``request_times`` record what was asked, and when.
+are answered once before the real page, as a throttling server would; ``responders``
+(path → function of the request handler) write a whole response themselves, as a
+misbehaving server would (an endless body, a compression bomb). Binds to loopback only.
+``requests`` and ``request_times`` record what was asked, and when.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import mimetypes
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,6 +44,7 @@ class SiteServer:
         redirects: Mapping[str, str] | None = None,
         delays: Mapping[str, float] | None = None,
         hiccups: Mapping[str, tuple[int, Mapping[str, str]]] | None = None,
+        responders: Mapping[str, Callable[[BaseHTTPRequestHandler], None]] | None = None,
         port: int = 0,
     ) -> None:
         self.root = Path(root)
@@ -51,6 +54,7 @@ class SiteServer:
         self.redirects = dict(redirects or {})
         self.delays = dict(delays or {})
         self.hiccups = dict(hiccups or {})
+        self.responders = dict(responders or {})
         self.request_times: list[tuple[str, float]] = []
         self.requests: list[str] = []  # every path asked for, in order
         self._server = QuietServer(("127.0.0.1", port), self._handler())
@@ -81,6 +85,9 @@ class SiteServer:
                         self.send_header(name, value)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
+                    return
+                if path in site.responders:
+                    site.responders[path](self)
                     return
                 if path in site.delays:
                     time.sleep(site.delays[path])

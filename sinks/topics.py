@@ -27,10 +27,12 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from cleaner import Article, Rejection
+from cleaner.hints import HINT_FIELDS
 from cleaner.identity import canonical_url
 from cleaner.records import ARTICLE_SCHEMA, REJECTION_SCHEMA
 from sinks.log import Headers, Message, Record, TopicSpec, header
@@ -48,7 +50,7 @@ HINT_EXTENSION = "hint"  # ce_hintencoding, ce_hintbodyselector, …: CloudEvent
 HINT_PREFIX = "ce_" + HINT_EXTENSION
 CLEANER_SOURCE = "newsflow/cleaner"
 RETRACTION_TYPE = "newsflow.article.retracted"
-HINT_NAMES = {name.replace("_", ""): name for name in ("encoding", "body_selector", "title_selector", "date_selector")}
+HINT_NAMES = {name.replace("_", ""): name for name in HINT_FIELDS}
 
 
 class MalformedRecord(ValueError):
@@ -343,19 +345,36 @@ class CrawlRequest:
         )
 
 
+class Outcome(StrEnum):
+    """How a crawl of a site ended; values are a contract on ``crawl-reports``: add, never rename."""
+
+    FINISHED = "finished"  # ran to its end
+    CAPPED = "capped"  # stopped at the site's max_pages
+    TIMED_OUT = "timed_out"  # stopped, or was ended, at its deadline
+    INTERRUPTED = "interrupted"  # stopped by a signal before its end; the counts are what it did until then
+    FAILED = "failed"  # no page could be fetched (every request failed or was refused), or no such site
+    CRASHED = "crashed"  # the crawl process died without a summary
+
+    @property
+    def exit_code(self) -> int:
+        """What a crawl process that ended so exits with (``timeout``'s 124, a signal's 128 + SIGINT)."""
+        return {Outcome.FINISHED: 0, Outcome.CAPPED: 0, Outcome.TIMED_OUT: 124, Outcome.INTERRUPTED: 130}.get(self, 1)
+
+
 @dataclass(frozen=True, slots=True)
 class CrawlOutcome:
-    """What one crawl of one site did, published by the crawler on ``crawl-reports`` (keyed by site).
+    """What one crawl of one site did: the crawl's summary, the report on ``crawl-reports`` (keyed by site)
+    and the row ``status`` shows are this one record.
 
-    ``outcome`` is ``finished`` (the crawl ran to its end), ``failed`` (the crawl
-    child exited non-zero) or ``crashed`` (it died without a report).
+    ``outcome`` says how it ended (:class:`Outcome`); ``finish_reason`` is the crawler's own word for it
+    (Scrapy's ``finish_reason``), kept for diagnosis; ``exit_code`` is the crawl process's.
     """
 
     site: str
     request_id: str
     started_at: str
     finished_at: str
-    outcome: str
+    outcome: Outcome
     exit_code: int
     crawl_id: str | None = None
     seconds: float = 0.0
@@ -367,8 +386,6 @@ class CrawlOutcome:
     finish_reason: str | None = None
     crawler: str | None = None
     schema: str = CRAWL_REPORT_SCHEMA
-
-    OUTCOMES = ("finished", "failed", "crashed")
 
     @property
     def rejections(self) -> int:
@@ -412,6 +429,7 @@ class CrawlOutcome:
     def from_dict(cls, data: dict[str, Any]) -> CrawlOutcome:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "schema"}
         known["rejected"] = tuple(sorted((str(k), int(v)) for k, v in (data.get("rejected") or {}).items()))
+        known["outcome"] = Outcome(data.get("outcome"))
         return cls(**known)
 
     @classmethod

@@ -2,12 +2,16 @@
 
     python -m tests.integration.crawl_run REPORT.json SITE.yaml [SITE.yaml ...]
 
+Exits as ``newsflow crawl`` does: 0 when every site finished, else its worst site's code.
+
 Used by the crawl tests in a subprocess (Twisted's reactor runs once per process).
 Stream settings come from ``NEWSFLOW_STREAMS_*`` as in production. Two things are
 swapped in so that no packet can leave the machine even if the address guard were
 broken: the download handler for http/https refuses every host but ``127.0.0.1``
 before any DNS lookup or connection, and the guard's resolver is a table. Both
-record what they were asked; the report holds the crawl stats per site.
+record what they were asked; the report holds the crawl stats per site. Only
+``rebind.example`` passes the handler as a name, and only while the reactor resolves
+through the guard, whose resolver is the table (answers on loopback only).
 
 With ``NEWSFLOW_TEST_MAP_TO=127.0.0.1:PORT`` the handler serves recorded copies of
 real sites instead: ``https://www.siping.gov.cn/a/b.html`` is answered from
@@ -28,16 +32,20 @@ from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import Response
 
-from crawler.run import crawl_sites
+from crawler.run import crawl_sites, exit_code
 from crawler.settings import CrawlerSettings
 from crawler.sites import load_site
 from newsflow.settings import stream_settings
 
 RECORD = Path(os.environ.get("NEWSFLOW_TEST_RECORD", "network-record.jsonl"))
 MAP_TO = os.environ.get("NEWSFLOW_TEST_MAP_TO")
+ALLOWED = os.environ.get("NEWSFLOW_TEST_ALLOWED", "127.0.0.1")
 #: what the fake resolver answers; anything else does not resolve
 HOSTS = {"intranet.example": ["10.20.30.40"], "metadata.example": ["169.254.169.254"]}
 PUBLIC = ["1.2.3.4"]  # what a recorded site's host "resolves" to (never connected to)
+#: a name that rebinds: its first answer, then every later one (loopback only, whatever the order of asking)
+REBINDING = {"rebind.example": (["127.0.0.2"], ["127.0.0.1"])}
+ANSWERED: set[str] = set()
 
 
 def record(kind: str, target: str) -> None:
@@ -47,6 +55,11 @@ def record(kind: str, target: str) -> None:
 
 def table_resolver(host: str) -> list[str]:
     record("resolve", host)
+    if host in REBINDING:
+        first, later = REBINDING[host]
+        answer = later if host in ANSWERED else first
+        ANSWERED.add(host)
+        return answer
     if MAP_TO and host not in HOSTS:
         return PUBLIC
     if host not in HOSTS:
@@ -65,6 +78,11 @@ class LoopbackOnlyHandler(HTTP11DownloadHandler):
             record("fetch-recorded-copy", request.url)
             response = await super().download_request(request.replace(url=local))
             return response.replace(url=request.url, request=request)
+        from twisted.internet import reactor  # the one Scrapy installed (importing it earlier would pick another)
+
+        if host in REBINDING and type(reactor.resolver).__name__ == "GuardedResolver":
+            record("connect-through-the-guard", request.url)  # the table answers it, with loopback only
+            return await super().download_request(request)
         if host != "127.0.0.1":
             record("refused-by-network-layer", request.url)
             raise ConnectionRefusedError(f"test network layer: {request.url} is not loopback")
@@ -76,7 +94,7 @@ def main() -> int:
     report_path, site_paths = Path(sys.argv[1]), sys.argv[2:]
     sites = [load_site(Path(path)) for path in site_paths]
     crawler_settings = CrawlerSettings(
-        allowed_addresses="127.0.0.1",
+        allowed_addresses=ALLOWED,
         download_delay=0.0,
         autothrottle=False,
         concurrency_per_domain=4,
@@ -88,12 +106,18 @@ def main() -> int:
     )
     handler = f"{__name__}.LoopbackOnlyHandler"
     extra: dict[str, Any] = {"DOWNLOAD_HANDLERS": {"http": handler, "https": handler}}
-    reports = crawl_sites(sites, crawler_settings, stream_settings(), resolver=table_resolver, extra=extra)
+    stats: dict[str, dict[str, Any]] = {}
+    streams = stream_settings()
+    outcomes = crawl_sites(sites, crawler_settings, streams, resolver=table_resolver, extra=extra, stats=stats)
     out = {
-        r.site: {k: (v if isinstance(v, int | float | str) else str(v)) for k, v in r.stats.items()} for r in reports
+        o.site: {
+            **{k: (v if isinstance(v, int | float | str) else str(v)) for k, v in stats[o.site].items()},
+            "outcome": o.to_dict(),
+        }
+        for o in outcomes
     }
     report_path.write_text(json.dumps(out), encoding="utf-8")
-    return 0
+    return exit_code(outcomes)  # as ``newsflow crawl`` exits
 
 
 if __name__ == "__main__":

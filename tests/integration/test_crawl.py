@@ -6,6 +6,8 @@ resolver, both recording: no test can reach another address, even with the guard
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
 import os
 import shutil
@@ -16,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,7 @@ from newsflow.site_server import SiteServer
 from sinks.backends import cleaning_worker, open_log
 from sinks.log import Message
 from sinks.settings import StreamSettings
+from sinks.topics import CrawlOutcome, Outcome
 from tests.conftest import CMS_FIXTURES, ROOT
 from tests.contracts import read_all, validate
 from tests.integration.brokers import free_port
@@ -88,10 +92,10 @@ class Crawler:
     def report(self) -> Path:
         return self.tmp / f"report-{self.runs}.json"
 
-    def run(self, **env: str) -> Crawl:
+    def run(self, expect: int = 0, **env: str) -> Crawl:
         process = self.start(**env)
         _, stderr = process.communicate(timeout=180)
-        assert process.returncode == 0, stderr[-3000:]
+        assert process.returncode == expect, stderr[-3000:]
         network = [json.loads(line) for line in self.record.read_text().splitlines()] if self.record.exists() else []
         reports = json.loads(self.report.read_text())
         stats = next(iter(reports.values())) if len(reports) == 1 else reports
@@ -389,3 +393,174 @@ def test_list_depth_and_pagination_limits(tmp_path: Path) -> None:
         crawler.run()
     assert sorted(m.header("ce_url") for m in crawler.topic("raw")) == sorted(server.url(p) for p in art[:3])
     assert "/news/sub/deeper/index.html" not in server.requests
+
+
+# -- issue 14, defect 13: a crawl that fetched nothing said "finished", exit 0; an interrupted one miscounted -----
+def cli_crawl(crawler: Crawler, sites_dir: Path) -> subprocess.Popen[str]:
+    """The real ``newsflow crawl`` on loopback sites, without politeness delays."""
+    env = {
+        **os.environ,
+        **env_for(crawler.streams),
+        "NEWSFLOW_CRAWLER_DOWNLOAD_DELAY": "0",
+        "NEWSFLOW_CRAWLER_AUTOTHROTTLE": "false",
+        "NEWSFLOW_CRAWLER_RETRIES": "1",
+        "NEWSFLOW_CRAWLER_STATE_DIR": str(crawler.tmp / "state"),
+    }
+    args = ["crawl", "--sites-dir", str(sites_dir), "--allow-address", "127.0.0.1"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsflow.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def published_outcomes(crawler: Crawler) -> list[CrawlOutcome]:
+    return [CrawlOutcome.from_message(m) for m in crawler.topic("crawl-reports")]
+
+
+def test_defect_13_a_crawl_in_which_every_request_failed_is_failed_with_a_non_zero_exit(tmp_path: Path) -> None:
+    closed = free_port()  # nothing listens there: every request is refused by the system
+    crawler = Crawler(tmp_path, site_config("down", closed))
+    process = cli_crawl(crawler, tmp_path)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err[-2000:]
+    assert err.splitlines()[-1].startswith("Error: the crawl of down failed: no page could be fetched")
+    assert out.splitlines()[0].split()[-1] == "outcome" and "failed" in out.splitlines()[2]
+    [outcome] = published_outcomes(crawler)
+    assert (outcome.outcome, outcome.exit_code, outcome.fetched, outcome.emitted) == (Outcome.FAILED, 1, 0, 0)
+
+
+def test_defect_13_a_crawl_the_guard_refused_entirely_is_failed(tmp_path: Path) -> None:
+    private = site_config("private", 80, start_urls=["http://10.0.0.1/news/index.html"], allowed_domains=["10.0.0.1"])
+    crawler = Crawler(tmp_path, private)
+    crawl = crawler.run(expect=1)
+    assert not [r for r in crawl.network if r["kind"] == "refused-by-network-layer"], "the guard stopped it first"
+    assert crawl.stats["outcome"]["outcome"] == "failed" and crawl.stats["outcome"]["refused"] >= 1
+
+
+@pytest.mark.parametrize("signals", [(signal.SIGINT,), (signal.SIGINT, signal.SIGTERM)], ids=["once", "twice"])
+def test_defect_13_an_interrupted_crawl_says_so_and_counts_what_it_emitted(tmp_path: Path, signals: tuple) -> None:
+    """A second signal stops Scrapy at once, without closing the spider: the pages sent still count."""
+    root = tmp_path / "site"
+    articles = build_news_site(root, copies=3)
+    with SiteServer(root, delays=dict.fromkeys(articles, 0.3), port=free_port()) as server:
+        crawler = Crawler(tmp_path / "crawl", site_config("news", server.port))
+        process = cli_crawl(crawler, crawler.tmp)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and crawler.count("raw") < 8:
+            time.sleep(0.05)
+        for number in signals:
+            process.send_signal(number)
+            time.sleep(0.05)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err[-2000:]
+    assert "the crawl of news was interrupted" in err and "Traceback" not in err
+    [outcome] = published_outcomes(crawler)
+    raw = crawler.topic("raw")
+    assert outcome.outcome is Outcome.INTERRUPTED and outcome.exit_code == 130
+    assert 0 < outcome.emitted == len(raw) < len(articles)
+
+
+# -- issue 14, defect 12: crawl failures that were dropped with a log line ------------------------------------------
+def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
+    """A small gzip body that inflates past the crawl's download limit."""
+    body = gzip.compress(b"<p>" + b"\0" * (3 * 1024 * 1024))
+    handler.send_response(200)
+    for name, value in (("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("Content-Length", len(body))):
+        handler.send_header(name, str(value))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def endless_chunks(handler: BaseHTTPRequestHandler) -> None:
+    """A chunked body that never ends, until the client hangs up."""
+    handler.protocol_version = "HTTP/1.1"
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    chunk = b"<p>" + "没完没了".encode() * 2000 + b"</p>"
+    with contextlib.suppress(OSError):
+        while True:
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
+
+def server_error(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(500)
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
+def test_defect_12_failed_fetches_and_bad_links_become_typed_rejections(tmp_path: Path) -> None:
+    article = "/news/202002/t20200209_%06d.html"
+    good, on_page_2 = article % 1, article % 2
+    bomb, endless, loop_a, loop_b, to_file, to_data, broken = (article % n for n in range(11, 18))
+    listed = [bomb, endless, loop_a, to_file, to_data, broken, good]
+    start = links("http://[bad/", *listed).replace("</ul>", '</ul><a href="index_1.html">下一页</a>')
+    page = (CMS_FIXTURES / "trs_01_utf8.html").read_bytes()
+    root = write_site(
+        tmp_path / "site",
+        {
+            "/robots.txt": "User-agent: *\nAllow: /\n",
+            "/news/index.html": start,
+            "/news/index_1.html": links(on_page_2),
+            good: page,
+            on_page_2: page,
+        },
+    )
+    redirects = {loop_a: loop_b, loop_b: loop_a, to_file: "file:///etc/passwd", to_data: "data:text/html,<p>x</p>"}
+    with SiteServer(
+        root,
+        redirects=redirects,
+        responders={bomb: gzip_bomb, endless: endless_chunks, broken: server_error},
+        port=free_port(),
+    ) as server:
+        crawler = Crawler(tmp_path / "crawl", site_config("hostile", server.port))
+        crawl = crawler.run(NEWSFLOW_TEST_MAX_BYTES=str(1024 * 1024))
+    assert crawl.stats["outcome"]["outcome"] == "finished"
+    assert sorted(m.header("ce_url") for m in crawler.topic("raw")) == sorted(server.url(p) for p in (good, on_page_2))
+    rejected = {}
+    for message in crawler.topic("rejected"):
+        value = validate(message)["value"]
+        rejected[value["url"]] = (value["reason"], value["detail"])
+    reasons = {url: reason for url, (reason, _) in rejected.items()}
+    assert reasons == {
+        "http://[bad/": "fetch.bad_link",
+        server.url(bomb): "fetch.too_large",
+        server.url(endless): "fetch.too_large",
+        server.url(loop_a): "fetch.redirect_loop",
+        server.url(to_file): "fetch.bad_redirect",
+        server.url(to_data): "fetch.bad_redirect",
+        server.url(broken): "fetch.http_status",
+    }
+    assert all(detail.strip() for _, detail in rejected.values()), rejected
+    assert "download limit" in rejected[server.url(endless)][1]
+    assert server.url(loop_b) in rejected[server.url(loop_a)][1]
+
+
+# -- issue 14, defect 15: DNS rebinding past the guard ---------------------------------------------------------------
+def test_defect_15_a_name_that_rebinds_after_the_check_is_refused_at_connection(tmp_path: Path) -> None:
+    """rebind.example answers 127.0.0.2 (allowed here) to the first look-up and 127.0.0.1 (not allowed) after."""
+    article = "/news/202002/t20200209_100001.html"
+    root = write_site(
+        tmp_path / "site",
+        {"/robots.txt": "User-agent: *\nAllow: /\n", "/news/index.html": links(article), article: "<p>x</p>"},
+    )
+    with SiteServer(root, port=free_port()) as server:
+        config = site_config(
+            "rebind",
+            server.port,
+            start_urls=[f"http://rebind.example:{server.port}/news/index.html"],
+            allowed_domains=["rebind.example"],
+        )
+        crawler = Crawler(tmp_path / "crawl", config)
+        crawl = crawler.run(expect=1, NEWSFLOW_TEST_ALLOWED="127.0.0.2")
+    assert server.requests == [], "the server on 127.0.0.1 was never reached"
+    assert [r for r in crawl.network if r["kind"] == "connect-through-the-guard"], "the connection was attempted"
+    assert len([r for r in crawl.network if r == {"kind": "resolve", "target": "rebind.example"}]) >= 2
+    assert "refused a connection to rebind.example: rebind.example is 127.0.0.1" in crawl.log
+    assert crawler.topic("raw") == [] and crawl.stats["outcome"]["outcome"] == "failed"

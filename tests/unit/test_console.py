@@ -17,14 +17,15 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from cleaner.reasons import Reason
-from crawler.run import CrawlEvent, CrawlReport, connect_progress
+from crawler.run import CrawlEvent, connect_progress, outcome_of, summarise
 from crawler.spider import FetchFailed, NewsSpider
 from newsflow.cli import main
 from newsflow.console import Progress, display_width, elapsed, table, truncate
-from newsflow.crawl_cli import CrawlProgress, report_table
+from newsflow.crawl_cli import CrawlProgress, report_notes, report_table
 from newsflow.options import explain
 from newsflow.stream_cli import replay_table
 from sinks.log import DeliveryError, LogError
+from sinks.topics import Outcome
 
 
 class Clock:
@@ -173,11 +174,13 @@ def test_crawl_summary_has_a_row_per_site_and_a_total() -> None:
         "newsflow/emitted": 5,
         "newsflow/unchanged": 6,
         "newsflow/rejected": 1,
+        "newsflow/rejected/fetch.timeout": 1,
         "elapsed_time_seconds": 3.21,
         "finish_reason": "finished",
     }
     capped = {**stats, "newsflow/guard/refused": 2, "finish_reason": "closespider_pagecount"}
-    reports = [CrawlReport("qinghe", "q-1", stats, 4.0), CrawlReport("清河市", "q-2", capped, 4.0)]
+    now = "2026-11-23T08:00:00.000Z"
+    reports = [summarise("qinghe", "q-1", stats, now), summarise("清河市", "q-2", capped, now)]
     lines = report_table(reports).splitlines()
     assert lines[0].split() == [
         "site",
@@ -187,11 +190,12 @@ def test_crawl_summary_has_a_row_per_site_and_a_total() -> None:
         "rejected",
         "refused",
         "seconds",
-        "finish",
+        "outcome",
     ]
     assert lines[2].split() == ["qinghe", "12", "5", "6", "1", "0", "3.2", "finished"]
-    assert lines[3].split() == ["清河市", "12", "5", "6", "1", "2", "3.2", "hit", "max_pages"]
-    assert lines[5].split() == ["total", "24", "10", "12", "2", "2", "4.0"]
+    assert lines[3].split() == ["清河市", "12", "5", "6", "1", "2", "3.2", "capped"]
+    assert lines[5].split() == ["total", "24", "10", "12", "2", "2", "3.2"]
+    assert any("stopped at max_pages" in note for note in report_notes(reports))
 
 
 def test_replay_summary_counts_outcomes_by_reason() -> None:
@@ -263,3 +267,21 @@ def test_help_lists_commands_with_examples() -> None:
         assert f"\n  {command} " in result.output
     for command in ("crawl", "replay"):
         assert "--quiet" in CliRunner().invoke(main, [command, "--help"]).output
+
+
+def test_defect_13_outcomes_say_how_a_crawl_ended() -> None:
+    page = {"downloader/response_count": 3, "robotstxt/response_count": 1}
+    cases = {
+        "finished": Outcome.FINISHED,
+        "closespider_pagecount": Outcome.CAPPED,
+        "closespider_timeout": Outcome.TIMED_OUT,  # the crawl's own deadline (crawl_timeout)
+        "shutdown": Outcome.INTERRUPTED,
+        "cancelled": Outcome.FAILED,
+    }
+    for reason, outcome in cases.items():
+        assert outcome_of({**page, "finish_reason": reason}) is outcome, reason
+    assert outcome_of(page) is Outcome.INTERRUPTED  # a second signal: no finish reason at all
+    only_robots = {"downloader/response_count": 1, "robotstxt/response_count": 1, "finish_reason": "finished"}
+    assert outcome_of(only_robots) is Outcome.FAILED
+    ended = (Outcome.FINISHED, Outcome.CAPPED, Outcome.FAILED, Outcome.INTERRUPTED)
+    assert [o.exit_code for o in ended] == [0, 0, 1, 130]

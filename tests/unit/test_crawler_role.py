@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from crawler.run import summarise
+from crawler.settings import CrawlerSettings, ResolvedCrawl
 from crawler.sites import SiteConfig
+from newsflow.cli import main
+from newsflow.crawl_cli import resolved_settings
 from newsflow.crawler_role import CrawlerRole
 from newsflow.demo import demo_site
 from sinks.log import Consumer, Producer, Record, Start
@@ -31,8 +38,15 @@ GROUP = "crawlers"
 class FakeChild:
     def __init__(self) -> None:
         self.returncode: int | None = None
+        self.killed = False
 
     def poll(self) -> int | None:
+        return self.returncode
+
+    def kill(self) -> None:
+        self.killed, self.returncode = True, -9
+
+    def wait(self) -> int | None:
         return self.returncode
 
 
@@ -50,7 +64,9 @@ class FakeChildren:
 
     def end(self, index: int, code: int, sites: Sequence[str]) -> None:
         _, child, report = self.started[index]
-        summaries = [{"site": s, "crawl_id": f"{s}-{index}", "seconds": 1.5, "fetched": 7, "emitted": 5} for s in sites]
+        stats = {"downloader/response_count": 7, "newsflow/emitted": 5, "elapsed_time_seconds": 1.5}
+        stats["finish_reason"] = "finished"
+        summaries = [summarise(s, f"{s}-{index}", stats, "2026-11-20T00:00:00.000Z").to_dict() for s in sites]
         report.write_text(json.dumps(summaries), encoding="utf-8")
         child.returncode = code
 
@@ -93,21 +109,40 @@ def step_until(role: CrawlerRole, consumer: Consumer, started: int, children: Fa
     raise AssertionError(f"{len(children.started)} crawls started, expected {started}")
 
 
+def crawler_role(
+    log: SqliteLog,
+    children: FakeChildren,
+    sites: Sequence[str],
+    *,
+    producer: Producer | None = None,
+    stop: threading.Event | None = None,
+    **options: Any,
+) -> CrawlerRole:
+    """A role over ``sites`` with one child at a time, quick polls and a deadline no test reaches, unless told."""
+    settings = {
+        "crawl_deadline": 60.0,
+        "max_crawls": 1,
+        "sites_per_crawl": 5,
+        "poll_timeout": 0.05,
+        "retry_backoff": 0.05,
+        **options,
+    }
+    configs = {s: site(s) for s in sites}
+    return CrawlerRole(
+        log,
+        producer or log.producer(),
+        Topics(),
+        configs,
+        children,  # type: ignore[arg-type]
+        stop or threading.Event(),
+        group=GROUP,
+        **settings,
+    )
+
+
 def test_requests_run_once_per_site_and_commit_in_order(log: SqliteLog, tmp_path: Path) -> None:
     children = FakeChildren(tmp_path)
-    role = CrawlerRole(
-        log,
-        log.producer(),
-        Topics(),
-        {s: site(s) for s in ("alpha", "beta")},
-        children,  # type: ignore[arg-type]
-        threading.Event(),
-        group=GROUP,
-        max_crawls=1,
-        sites_per_crawl=5,
-        poll_timeout=0.05,
-        retry_backoff=0.05,
-    )
+    role = crawler_role(log, children, ("alpha", "beta"))
     first_alpha, beta, second_alpha, unknown = publish(log, "alpha", "beta", "alpha", "gamma")
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
     try:
@@ -145,19 +180,7 @@ def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog,
     producer.send(Record(Topics().crawl_requests, b"k", b"not json"))
     producer.flush()
     children = FakeChildren(tmp_path)
-    role = CrawlerRole(
-        log,
-        log.producer(),
-        Topics(),
-        {"alpha": site("alpha")},
-        children,
-        threading.Event(),
-        group=GROUP,
-        max_crawls=2,
-        sites_per_crawl=25,
-        poll_timeout=0.05,
-        retry_backoff=0.05,
-    )
+    role = crawler_role(log, children, ("alpha",))
     consumer = log.consumer([Topics().crawl_requests], group=GROUP)
     try:
         step_until(role, consumer, 1, children)
@@ -170,19 +193,7 @@ def test_a_record_that_is_not_a_request_is_skipped_and_committed(log: SqliteLog,
 
 
 def role_for(log: SqliteLog, producer: Producer, children: FakeChildren, stop: threading.Event) -> CrawlerRole:
-    return CrawlerRole(
-        log,
-        producer,
-        Topics(),
-        {s: site(s) for s in ("alpha", "beta")},
-        children,  # type: ignore[arg-type]
-        stop,
-        group=GROUP,
-        max_crawls=2,
-        sites_per_crawl=1,
-        poll_timeout=0.05,
-        retry_backoff=0.05,
-    )
+    return crawler_role(log, children, ("alpha", "beta"), producer=producer, stop=stop, max_crawls=2, sites_per_crawl=1)
 
 
 def test_crawler_role_does_not_commit_while_its_reports_wait_in_the_spool(log: SqliteLog, tmp_path: Path) -> None:
@@ -266,3 +277,36 @@ def test_crawler_joining_mid_crawl_gets_the_moved_request_and_commits_go_on(
     assert log.committed(GROUP, Topics().crawl_requests) == {0: 1, 1: 1}
     assert "moved to another member" not in caplog.text
     log.close()
+
+
+def test_defect_10_a_crawl_child_past_its_deadline_is_killed_and_reported_timed_out(
+    log: SqliteLog, tmp_path: Path
+) -> None:
+    """A child stuck for good (a pattern that never ends matching) must not hold its sites forever."""
+    children = FakeChildren(tmp_path)
+    role = crawler_role(log, children, ("stuck", "other"), crawl_deadline=0.2, sites_per_crawl=1)
+    stuck, _ = publish(log, "stuck", "other")
+    consumer = log.consumer([Topics().crawl_requests], group=GROUP)
+    try:
+        step_until(role, consumer, 1, children)
+        time.sleep(0.3)
+        step_until(role, consumer, 2, children)  # the stuck one was killed: the next site gets the slot
+    finally:
+        consumer.close()
+    assert children.started[0][1].killed and children.started[1][0] == ["other"]
+    assert [(r.request_id, r.outcome) for r in reports(log)] == [(stuck.id, "timed_out")]
+
+
+def test_crawl_children_get_one_resolved_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child crawls with what its parent resolved; the environment it inherits does not change that."""
+    resolved = ResolvedCrawl(
+        CrawlerSettings(allowed_addresses="127.0.0.1", download_delay=0.0, crawl_timeout=90.0),
+        StreamSettings(db_path=str(tmp_path / "log.db")),
+    )
+    path = tmp_path / "crawl-settings.json"
+    path.write_text(resolved.to_json(), encoding="utf-8")
+    monkeypatch.setenv("NEWSFLOW_CRAWLER_DOWNLOAD_DELAY", "5")
+    assert resolved_settings(path, ()) == (resolved.crawler, resolved.streams)
+    path.write_text('{"schema": "something else"}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["crawl", "--settings-file", str(path)])
+    assert result.exit_code == 1 and "cannot use the settings file" in result.output

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from types import SimpleNamespace
 
-from crawler.guard import AddressGuard, RefusedAddress
+import pytest
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
+
+from crawler.guard import AddressGuard, GuardedResolver, RefusedAddress
+from crawler.settings import CrawlerSettings, process_settings
 
 TABLE = {
     "www.siping.gov.cn": ["61.161.34.10"],
@@ -57,3 +62,52 @@ def test_an_explicitly_allowed_address_passes_and_only_that_one() -> None:
     guard.check("http://127.0.0.1:8080/news/index.html")
     with pytest.raises(RefusedAddress):
         guard.check("http://127.0.0.2/")
+
+
+# -- issue 14, defect 15: rebinding, 6to4 and resolver errors --------------------------------------------------------
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[2002:c0a8:0101::1]/",  # 6to4 of 192.168.1.1
+        "http://[2002:a9fe:a9fe::]/latest/meta-data/",  # 6to4 of 169.254.169.254
+        "http://[2002:7f00:0001::1]/",  # 6to4 of 127.0.0.1
+        "http://[64:ff9b::a00:1]/",  # NAT64 of 10.0.0.1
+    ],
+)
+def test_defect_15_addresses_embedding_a_private_ipv4_are_refused(url: str) -> None:
+    with pytest.raises(RefusedAddress, match="not a public address"):
+        AddressGuard(resolver=resolver).check(url)
+
+
+def test_defect_15_6to4_of_a_public_address_passes() -> None:
+    AddressGuard(resolver=resolver).check("http://[2002:3da1:220a::1]/")  # 61.161.34.10
+
+
+@pytest.mark.parametrize("error", [UnicodeError("label too long"), ValueError("bad answer")])
+def test_defect_15_any_resolver_error_is_a_refusal(error: Exception) -> None:
+    def failing(host: str) -> list[str]:
+        raise error
+
+    with pytest.raises(RefusedAddress, match=f"does not resolve .*{error}"):
+        AddressGuard(resolver=failing).check("http://www.siping.gov.cn/")
+    with pytest.raises(RefusedAddress, match="not an IP"):
+        AddressGuard(resolver=lambda host: ["not an IP"]).check("http://www.siping.gov.cn/")
+
+
+def test_defect_15_the_connection_lookup_is_checked_again() -> None:
+    """A name that answers a public address to the check and a private one to the connection is refused."""
+    answers = iter([["61.161.34.10"], ["127.0.0.1"]])
+    guard = AddressGuard(resolver=lambda host: next(answers))
+    guard.check("http://rebind.example/")  # the middleware's look-up: public
+    with pytest.raises(RefusedAddress, match=r"127\.0\.0\.1, not a public address"):
+        guard.addresses("rebind.example")  # the look-up GuardedResolver makes for the connection
+
+
+def test_defect_15_the_crawl_process_resolves_through_the_guard() -> None:
+    settings = process_settings(CrawlerSettings(allowed_addresses="127.0.0.1"), resolver)
+    assert load_object(settings["TWISTED_DNS_RESOLVER"]) is GuardedResolver
+    built = GuardedResolver.from_crawler(SimpleNamespace(settings=Settings(settings)), reactor=None)
+    assert built.guard.addresses("www.siping.gov.cn") == ["61.161.34.10"]
+    assert built.guard.addresses("127.0.0.1") == ["127.0.0.1"]
+    with pytest.raises(RefusedAddress):
+        built.guard.addresses("intranet.example")

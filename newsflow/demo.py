@@ -25,12 +25,12 @@ from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig, load_site
 from newsflow.crawler_role import publish_reports, utc_iso
 from newsflow.monitor import SiteMonitor
+from newsflow.options import DEMO_DATA
 from newsflow.site_server import SiteServer
 from sinks.backends import cleaning_worker, open_log, read_messages, topics_for
 from sinks.log import Log
 from sinks.settings import StreamSettings
 
-DEMO_DATA = Path("data/demo")
 DEMO_PATHS = ("db_path", "index_path", "spool_path")  # the stream settings the demo points into DEMO_DATA
 
 

@@ -35,7 +35,7 @@ def demo(script: str | None, config: Path | None) -> None:
     click.echo(f"time            {summary.seconds:.1f} s")
     if summary.db_path:
         click.echo(f"stored in       {summary.db_path}")
-        click.echo(f"read it with    NEWSFLOW_STREAMS_DB_PATH={summary.db_path} newsflow consume articles --pretty")
+        click.echo("read it with    newsflow consume articles --demo --pretty")
     if summary.sample:
         click.echo("\none cleaned article:")
         shown = {k: summary.sample[k] for k in ("title", "published_at", "source", "authors", "site", "region", "url")}

@@ -15,9 +15,9 @@ import yaml
 from crawler.sites import SiteConfig
 from newsflow.console import table
 from newsflow.crawl_cli import pick_sites, sites_dir_option
-from newsflow.demo import DEMO_DATA, DEMO_PATHS, demo_root, demo_service_state, demo_site, demo_streams
+from newsflow.demo import DEMO_PATHS, demo_root, demo_site
 from newsflow.logs import setup_logging
-from newsflow.options import config_option, load_cleaner, load_service, load_streams
+from newsflow.options import DEMO_DATA, config_option, demo_data, load_cleaner, load_service, load_streams
 from newsflow.service import Service, ServiceConfig
 from newsflow.settings import ROLES
 from newsflow.signals import stop_on_signals
@@ -37,7 +37,9 @@ from sinks.settings import StreamSettings
 )
 @click.option("--site", "ids", multiple=True, help="Only these site ids (default: every site file).")
 @sites_dir_option
-@click.option("--metrics-port", type=int, help="Port of /metrics and /healthz (0: any free port; -1: none).")
+@click.option(
+    "--metrics-port", type=click.IntRange(-1, 65535), help="Port of /metrics and /healthz (0: any free port; -1: none)."
+)
 @click.option("--allow-address", "allowed", multiple=True, help="Let the crawl's address guard allow this IP.")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log lines as JSON (default) or text.")
 @click.option("--demo", is_flag=True, help="Run on the bundled demo portal, served on 127.0.0.1 (data in data/demo).")
@@ -65,18 +67,18 @@ def run(
     flags: dict[str, Any] = {"metrics_port": metrics_port, "log_format": log_format}
     if roles:
         flags["roles"] = ",".join(roles)
-    service = load_service(config, **flags)
+    service = load_service(config, demo_data(demo), **flags)
     setup_logging(service.log_format, service.log_level)
     crawl_args = [arg for address in allowed for arg in ("--allow-address", address)]
     if config is not None:
         crawl_args += ["--config", str(config)]
-    streams = load_streams(config)
+    streams = load_streams(config, demo_data(demo))
     with contextlib.ExitStack() as stack:
         crawl_env: dict[str, str] = {}
         if demo:
             server = stack.enter_context(SiteServer(demo_root()))
             streams, sites_dir, crawl_env = run_demo_site(streams, server.port)
-            service = dataclasses.replace(service, state_path=str(demo_service_state()), jitter=0.0)
+            service = dataclasses.replace(service, jitter=0.0)
             crawl_args += ["--allow-address", "127.0.0.1"]
         cfg = ServiceConfig(
             service=service,
@@ -98,7 +100,6 @@ def run(
 
 def run_demo_site(streams: StreamSettings, port: int) -> tuple[StreamSettings, Path, dict[str, str]]:
     """The demo portal as the only site: its config in data/demo/sites, the demo's log, a crawl without delays."""
-    streams = demo_streams(streams, reset=False)
     folder = DEMO_DATA / "sites"
     folder.mkdir(parents=True, exist_ok=True)
     site = demo_site(port)
@@ -172,15 +173,10 @@ def print_status(state: dict[str, Any]) -> None:
 @config_option
 def status(as_json: bool, demo: bool, sites_dir: Path | None, config: Path | None) -> None:
     """Per site the last crawl, next run and canary; topic sizes and consumer-group lag."""
-    streams, service = load_streams(config), load_service(config)
-    chosen: list[SiteConfig] = []
-    state_path = None
-    if demo:
-        streams, state_path = demo_streams(streams, reset=False), demo_service_state()
-    else:
-        chosen = pick_sites(sites_dir, ())
+    streams, service = load_streams(config, demo_data(demo)), load_service(config, demo_data(demo))
+    chosen: list[SiteConfig] = [] if demo else pick_sites(sites_dir, ())
     try:
-        state = collect_status(streams, service, chosen, state_path=state_path)
+        state = collect_status(streams, service, chosen)
     except LogError as error:
         raise click.ClickException(f"cannot read the log: {error}. Is the backend in [streams] reachable?") from error
     if as_json:

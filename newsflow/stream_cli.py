@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from newsflow.console import Progress, plural, table
-from newsflow.options import config_option, load_cleaner, load_streams, quiet_option
+from newsflow.options import config_option, demo_data, demo_option, load_cleaner, load_streams, quiet_option
 from newsflow.signals import stop_on_signals
 from sinks.backends import cleaning_worker, create_topics, open_log, open_producer, topics_for
 from sinks.cleaning import Cleaning
@@ -71,6 +71,11 @@ def parse_time(value: str | None, option: str) -> int | None:
         ) from error
 
 
+def missing_log(settings: StreamSettings) -> bool:
+    """The embedded log's file is not there yet (reading commands then create nothing)."""
+    return settings.embedded and not settings.path("db_path").exists()
+
+
 def backend_name(settings: StreamSettings) -> str:
     return settings.db_path if settings.embedded else f"Kafka {settings.bootstrap_servers}"
 
@@ -82,10 +87,11 @@ def topics() -> None:
 
 
 @topics.command("create")
+@demo_option
 @config_option
-def topics_create(config: Path | None) -> None:
+def topics_create(demo: bool, config: Path | None) -> None:
     """Create the service's topics where missing (raw, articles, rejected, …)."""
-    settings = load_streams(config)
+    settings = load_streams(config, demo_data(demo))
     with opened_log(settings) as log:
         names = create_topics(log, settings)
         click.echo(table(("topic", "partitions"), [(name, log.partitions(name)) for name in names.all()]))
@@ -93,10 +99,14 @@ def topics_create(config: Path | None) -> None:
 
 
 @topics.command("list")
+@demo_option
 @config_option
-def topics_list(config: Path | None) -> None:
+def topics_list(demo: bool, config: Path | None) -> None:
     """List topics with their partitions and record counts."""
-    settings = load_streams(config)
+    settings = load_streams(config, demo_data(demo))
+    if missing_log(settings):
+        click.echo(f"no topics yet (no log at {settings.db_path}): create them with `newsflow topics create`.")
+        return
     with opened_log(settings) as log:
         rows = []
         for name in sorted(log.topics()):
@@ -114,8 +124,9 @@ def topics_list(config: Path | None) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--site", required=True, metavar="ID", help="Site id the pages belong to (the ce_site header).")
 @click.option("--base-url", metavar="URL", help="URL the files are served under; default: their file:// URIs.")
+@demo_option
 @config_option
-def ingest(paths: tuple[Path, ...], site: str, base_url: str | None, config: Path | None) -> None:
+def ingest(paths: tuple[Path, ...], site: str, base_url: str | None, demo: bool, config: Path | None) -> None:
     """Put saved pages on the raw topic, as the crawler would.
 
     Each .html/.htm file (folders are searched) becomes a raw page with status 200, fetched now.
@@ -124,7 +135,7 @@ def ingest(paths: tuple[Path, ...], site: str, base_url: str | None, config: Pat
     Example:
       newsflow ingest saved/ --site siping_gov --base-url http://a.gov.cn/news
     """
-    settings = load_streams(config)
+    settings = load_streams(config, demo_data(demo))
     files = [p for path in paths for p in (sorted(path.rglob("*.htm*")) if path.is_dir() else [path])]
     if not files:
         raise click.ClickException("no .html or .htm files in the given folders; pass saved pages or their folder.")
@@ -152,8 +163,9 @@ def build_cleaning(config: Path | None, settings: StreamSettings, names: Topics,
 @click.command()
 @click.option("--exit-when-idle", is_flag=True, help="Stop once the group has cleaned everything on the raw topic.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Records cleaned between commits (default 100).")
+@demo_option
 @config_option
-def worker(exit_when_idle: bool, batch_size: int | None, config: Path | None) -> None:
+def worker(exit_when_idle: bool, batch_size: int | None, demo: bool, config: Path | None) -> None:
     """Clean raw pages into articles and rejections until stopped.
 
     Runs in the newsflow-cleaner consumer group (start several to share the partitions)
@@ -164,7 +176,7 @@ def worker(exit_when_idle: bool, batch_size: int | None, config: Path | None) ->
       newsflow worker --exit-when-idle
     """
     setup_logging()
-    settings = load_streams(config, batch_size=batch_size)
+    settings = load_streams(config, demo_data(demo), batch_size=batch_size)
     cleaner = load_cleaner(config)
     with (
         opened_log(settings) as log,
@@ -211,6 +223,7 @@ def start_position(from_beginning: bool, since: str | None, offset: int | None) 
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many records.")
 @click.option("--pretty", is_flag=True, help="Indent the JSON for people.")
 @click.option("--meta", is_flag=True, help="Print each record with its topic, partition, offset, key and headers.")
+@demo_option
 @config_option
 def consume(
     topic: str,
@@ -222,6 +235,7 @@ def consume(
     limit: int | None,
     pretty: bool,
     meta: bool,
+    demo: bool,
     config: Path | None,
 ) -> None:
     """Print the records of a topic as JSON lines on stdout.
@@ -233,10 +247,18 @@ def consume(
     \b
     Examples:
       newsflow consume articles --pretty
+      newsflow consume articles --demo --limit 3   # what `newsflow demo` made
       newsflow consume rejected --since 2026-11-20T08:00:00+08:00 --limit 10
     """
     start = start_position(from_beginning, since, offset)
-    settings = load_streams(config)
+    settings = load_streams(config, demo_data(demo))
+    if missing_log(settings):
+        fix = (
+            "run `newsflow demo` first"
+            if demo
+            else "pass --demo to read what `newsflow demo` made, or set NEWSFLOW_DATA_DIR to the folder of the log"
+        )
+        raise click.ClickException(f"no log at {settings.db_path}: nothing was crawled or ingested there yet; {fix}.")
     printed = bad = 0
     with opened_log(settings) as log, stop_on_signals() as stop:
         name = topics_for(settings).resolve(topic)
@@ -308,9 +330,10 @@ def replay_table(stats: Counter[str], read: int) -> str:
     "--into", metavar="TOPIC", help="Articles go to this topic instead of articles (rejections still go to rejected)."
 )
 @quiet_option
+@demo_option
 @config_option
 def replay_command(
-    since: str, until: str | None, site: str | None, into: str | None, quiet: bool, config: Path | None
+    since: str, until: str | None, site: str | None, into: str | None, quiet: bool, demo: bool, config: Path | None
 ) -> None:
     """Reclean raw pages from a point in crawl time.
 
@@ -324,7 +347,7 @@ def replay_command(
       newsflow replay --since 2026-11-01T00:00:00+08:00 --into newsflow.articles-v2
     """
     window = ReplayWindow(parse_time(since, "--since") or 0, parse_time(until, "--until"), site)
-    settings = load_streams(config)
+    settings = load_streams(config, demo_data(demo))
     started = time.perf_counter()
     with opened_log(settings) as log:
         target = topics_for(settings).resolve(into) if into else None

@@ -94,3 +94,16 @@ def test_demo_crawls_cleans_and_summarises(tmp_path: Path) -> None:
         "rejections": str(last["rejections"]),
     }
     assert last["outcome"] == "finished" and site["site"] == "qinghe_demo"
+
+    # the summary's own advice reads the demo's articles back
+    assert "read it with    newsflow consume articles --demo --pretty\n" in out
+    consumed = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "consume", "articles", "--demo"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert consumed.returncode == 0, consumed.stderr[-3000:]
+    assert len(consumed.stdout.splitlines()) == want["articles"]

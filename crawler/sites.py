@@ -29,6 +29,19 @@ def compile_pattern(value: str) -> str:
     return value
 
 
+def compile_selector(value: str | None) -> str | None:
+    """A CSS selector the cleaner can use (lxml's cssselect translates it to XPath)."""
+    if value is None:
+        return None
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(value)
+    except SelectorError as error:
+        raise ValueError(f"not a valid CSS selector ({error})") from error
+    return value
+
+
 Pattern = Annotated[str, Field(min_length=1)]
 
 
@@ -59,6 +72,11 @@ class Hints(Frozen):
     body_selector: str | None = None
     title_selector: str | None = None
     date_selector: str | None = None
+
+    @field_validator("body_selector", "title_selector", "date_selector")
+    @classmethod
+    def selectors_compile(cls, value: str | None) -> str | None:
+        return compile_selector(value)
 
 
 class Schedule(Frozen):

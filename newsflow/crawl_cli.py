@@ -201,7 +201,7 @@ def crawl(
     \b
     Examples:
       newsflow crawl --site siping_gov
-      newsflow crawl --sites-dir tests/fixtures/sites --allow-address 127.0.0.1
+      newsflow crawl --sites-dir config/sites --site gjnews --site fqxww
     """
     flags = {"allowed_addresses": ",".join(allowed)} if allowed else {}
     crawler_settings = load_crawler(config, **flags)

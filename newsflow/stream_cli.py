@@ -306,10 +306,19 @@ def consume(
 
 
 # -- replay ------------------------------------------------------------------------------------
+def rejections(stats: Counter[str]) -> list[tuple[str, int]]:
+    return sorted((k.removeprefix("rejected/"), v) for k, v in stats.items() if k.startswith("rejected/"))
+
+
+def outputs(stats: Counter[str]) -> int:
+    """Records the replay produced: articles, tombstones and rejections."""
+    return stats["articles"] + stats["tombstones"] + sum(v for _, v in rejections(stats))
+
+
 def replay_table(stats: Counter[str], read: int) -> str:
     """What the replay made of the records it read: articles, rejections by reason, tombstones, skipped."""
-    reasons = sorted((k.removeprefix("rejected/"), v) for k, v in stats.items() if k.startswith("rejected/"))
-    made = stats["articles"] + stats["tombstones"] + sum(v for _, v in reasons)
+    reasons = rejections(stats)
+    made = outputs(stats)
     rows: list[tuple[str, int]] = [
         ("articles", stats["articles"]),
         ("  reposts among them", stats["duplicates"]),
@@ -318,6 +327,26 @@ def replay_table(stats: Counter[str], read: int) -> str:
         ("outside --until / --site", read - made),
     ]
     return table(("outcome", "records"), rows, footer=("raw records read", read))
+
+
+def replay_target(into: str, names: Topics, existing: set[str]) -> str:
+    """The topic ``--into`` names: an articles topic that exists, or a new one named after ``articles``.
+
+    A name that is neither (``newsflow.artcles-v2``) is taken for a typo rather than created.
+    """
+    target = names.resolve(into)
+    if target in set(names.all()) - {names.articles}:
+        raise click.BadParameter(
+            f"{target} is one of the service's own topics; replay into articles or a copy such as {names.articles}-v2.",
+            param_hint="--into",
+        )
+    if target not in existing and not target.startswith(names.articles):
+        raise click.BadParameter(
+            f"there is no topic {target}, and a new copy is named after {names.articles} (like {names.articles}-v2);"
+            " check the spelling.",
+            param_hint="--into",
+        )
+    return target
 
 
 @click.command("replay")
@@ -339,7 +368,7 @@ def replay_command(
 
     Runs the current cleaner again over the raw pages fetched in the window; the keys
     are the canonical URLs again, so replaying twice gives the same keys. Shows
-    progress, then a summary, on stderr.
+    progress on stderr, then a summary on stdout (as crawl does).
 
     \b
     Example:
@@ -350,7 +379,7 @@ def replay_command(
     settings = load_streams(config, demo_data(demo))
     started = time.perf_counter()
     with opened_log(settings) as log:
-        target = topics_for(settings).resolve(into) if into else None
+        target = replay_target(into, topics_for(settings), log.topics()) if into else None
         names = create_topics(log, settings, articles_copy=target)
         cleaning = build_cleaning(config, settings, names, into=target)
         producer = open_producer(log, settings)
@@ -367,9 +396,14 @@ def replay_command(
             close_producer(producer)
             cleaning.index.close()
     seconds = time.perf_counter() - started
-    click.echo(replay_table(cleaning.stats, read), err=True)
+    click.echo(replay_table(cleaning.stats, read))
     rate = f"{read / seconds:.1f}" if seconds > 0 else "-"
-    click.echo(f"{read} raw record(s) read in {seconds:.1f} s ({rate} records/s)", err=True)
+    click.echo(f"{read} raw record(s) read in {seconds:.1f} s ({rate} records/s)")
+    if site is not None and not outputs(cleaning.stats):
+        raise click.ClickException(
+            f"no raw page of site {site} was fetched in the window, so nothing was replayed; check the id"
+            " (`newsflow consume raw --meta` shows each page's ce_site) or start --since earlier."
+        )
 
 
 COMMANDS = (topics, ingest, worker, consume, replay_command)

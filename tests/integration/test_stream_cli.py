@@ -62,7 +62,7 @@ def test_ingest_clean_consume_and_replay(stream_settings: StreamSettings, tmp_pa
     assert len(first) == len(pages) and again == []
     copy = f"{stream_settings.topic_prefix}articles-v2"
     replayed = run(stream_settings, "replay", "--since", "2000-01-01T00:00:00+08:00", "--into", copy)
-    assert f"{len(pages)} raw record(s) read" in replayed.stderr
+    assert f"{len(pages)} raw record(s) read" in replayed.stdout
     fresh = lines(run(stream_settings, "consume", copy))
     assert sorted(a["id"] for a in fresh) == sorted(a["id"] for a in articles)
     nothing = lines(run(stream_settings, "consume", "articles", "--since", "2100-01-01T00:00:00Z"))
@@ -72,6 +72,7 @@ def test_ingest_clean_consume_and_replay(stream_settings: StreamSettings, tmp_pa
 def test_bad_arguments_are_one_line_errors(stream_settings: StreamSettings) -> None:
     runner = CliRunner()
     env = env_for(stream_settings)
+    run(stream_settings, "topics", "create")
     result = runner.invoke(main, ["consume", "articles", "--since", "yesterday"], env=env)
     assert result.exit_code == 2 and "not an ISO 8601 time" in result.output
     result = runner.invoke(main, ["consume", "articles", "--since", "2026-01-01", "--offset", "3"], env=env)
@@ -81,3 +82,24 @@ def test_bad_arguments_are_one_line_errors(stream_settings: StreamSettings) -> N
     result = runner.invoke(main, ["topics", "list"], env={**env, "NEWSFLOW_STREAMS_PARTITIONS": "many"})
     assert result.exit_code == 1 and "NEWSFLOW_STREAMS_PARTITIONS" in result.output
     assert "Traceback" not in result.output
+
+
+def test_replay_says_when_it_has_nothing_to_do(stream_settings: StreamSettings, tmp_path: Path) -> None:
+    page = next(CMS_FIXTURES.glob("trs_*.html"))
+    run(stream_settings, "ingest", str(page), "--site", "trs")
+    env = env_for(stream_settings)
+    since = "2000-01-01T00:00:00+08:00"
+    result = CliRunner().invoke(main, ["replay", "--since", since, "--site", "no_such_site"], env=env)
+    assert result.exit_code == 1 and "no raw page of site no_such_site was fetched in the window" in result.output
+    typo = f"{stream_settings.topic_prefix}artcles-v2"
+    result = CliRunner().invoke(main, ["replay", "--since", since, "--into", typo], env=env)
+    assert result.exit_code == 2 and f"there is no topic {typo}" in result.output
+    result = CliRunner().invoke(main, ["replay", "--since", since, "--into", "raw"], env=env)
+    assert result.exit_code == 2 and "is one of the service's own topics" in result.output
+    assert typo not in lines_of_topics(stream_settings)
+    done = run(stream_settings, "replay", "--since", since, "--site", "trs", "--quiet")
+    assert "1 raw record(s) read" in done.stdout and "Traceback" not in done.output
+
+
+def lines_of_topics(settings: StreamSettings) -> str:
+    return run(settings, "topics", "list").stdout

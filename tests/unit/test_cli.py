@@ -142,3 +142,16 @@ def test_ctrl_c_ends_clean_with_one_sentence(tmp_path: Path) -> None:
     assert re.search(r"^interrupted after \d+ of 400 inputs \(\d+ articles\);", err, re.M), err
     assert "Aborted" not in err and "Traceback" not in err and "KeyboardInterrupt" not in err
     assert all(json.loads(line) for line in out.split("\n") if line)
+
+
+def test_the_crawl_help_examples_name_sites_that_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsflow.crawl_cli import crawl, pick_sites
+
+    monkeypatch.chdir(ROOT)  # the examples are written for a clone's top folder
+    examples = [
+        line.split()[2:] for line in (crawl.help or "").splitlines() if line.strip().startswith("newsflow crawl")
+    ]
+    assert examples
+    for args in examples:
+        ctx = crawl.make_context("crawl", args)
+        assert pick_sites(ctx.params["sites_dir"], ctx.params["ids"]), args

@@ -82,3 +82,12 @@ def test_sites_validate_reports_every_file(tmp_path: Path) -> None:
 def test_the_bundled_site_files_are_valid() -> None:
     result = CliRunner().invoke(main, ["sites", "validate"])
     assert result.exit_code == 0, result.output
+
+
+def test_an_invalid_css_selector_fails_validation(tmp_path: Path) -> None:
+    write(tmp_path, "siping", GOOD.format(id="siping") + "hints: {body_selector: 'div#content['}\n")
+    result = CliRunner().invoke(main, ["sites", "validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "siping.yaml: hints.body_selector: not a valid CSS selector" in result.output, result.output
+    write(tmp_path, "siping", GOOD.format(id="siping") + "hints: {body_selector: 'div#content > p.text'}\n")
+    assert CliRunner().invoke(main, ["sites", "validate", str(tmp_path)]).exit_code == 0

@@ -22,7 +22,7 @@ from newsflow.service import Service, ServiceConfig
 from newsflow.settings import ROLES
 from newsflow.signals import stop_on_signals
 from newsflow.site_server import SiteServer
-from newsflow.status import collect_status
+from newsflow.status import CANARY_STATES, collect_status
 from sinks.log import LogError
 from sinks.settings import StreamSettings
 
@@ -158,6 +158,9 @@ def print_status(state: dict[str, Any]) -> None:
     for s in state["sites"]:
         for alarm in s["alarms"]:
             click.echo(f"  ! {alarm['message']}")
+    if state["sites"]:
+        click.echo("\ncanary:")
+        click.echo("\n".join(f"  {name:<9}{meaning}" for name, meaning in CANARY_STATES.items()))
     click.echo()
     sizes = [[name, "(not created)" if size is None else size] for name, size in state["topics"].items()]
     click.echo(table(["topic", "records"], sizes, align="lr"))
@@ -172,7 +175,12 @@ def print_status(state: dict[str, Any]) -> None:
 @sites_dir_option
 @config_option
 def status(as_json: bool, demo: bool, sites_dir: Path | None, config: Path | None) -> None:
-    """Per site the last crawl, next run and canary; topic sizes and consumer-group lag."""
+    """Per site the last crawl, next run and canary; topic sizes and consumer-group lag.
+
+    The canary compares each crawl with the site's earlier ones: pending (not judged yet),
+    learning (too little history), ok, or alarm (a drop in articles, body length or dates).
+    Every consumer group that committed offsets is listed with its lag.
+    """
     streams, service = load_streams(config, demo_data(demo)), load_service(config, demo_data(demo))
     chosen: list[SiteConfig] = [] if demo else pick_sites(sites_dir, ())
     try:

@@ -20,6 +20,14 @@ from sinks.backends import open_log, topics_for
 from sinks.log import Log
 from sinks.settings import StreamSettings
 
+#: what the canary column says, in the order a site goes through them
+CANARY_STATES = {
+    "pending": "no crawl judged yet (its pages are still being cleaned, or it never ran)",
+    "learning": "judged, but the site has too few earlier crawls to compare with",
+    "ok": "share of articles, body length and share with a date as in the site's earlier crawls",
+    "alarm": "one of those dropped: see the ! line under the table, then the site file's selectors",
+}
+
 
 def topic_sizes(log_: Log, names: Sequence[str]) -> dict[str, int | None]:
     """Records on each topic now (end minus beginning offsets); ``None`` for a topic that does not exist."""
@@ -32,6 +40,16 @@ def topic_sizes(log_: Log, names: Sequence[str]) -> dict[str, int | None]:
         starts = log_.beginning_offsets(name)
         sizes[name] = sum(end - starts.get(p, 0) for p, end in log_.end_offsets(name).items())
     return sizes
+
+
+def consumer_groups(
+    log_: Log, streams: StreamSettings, service: ServiceSettings, sizes: Mapping[str, int | None]
+) -> list[tuple[str, str]]:
+    """Every group that committed on a topic (a user's ``indexer`` too), and the service's own even before."""
+    topics = topics_for(streams)
+    found = {(streams.group, topics.raw), (service.crawler_group, topics.crawl_requests)}
+    found |= {(group, topic) for topic, size in sizes.items() if size is not None for group in log_.groups(topic)}
+    return sorted((group, topic) for group, topic in found if sizes.get(topic) is not None)
 
 
 def site_rows(
@@ -88,11 +106,9 @@ def collect_status(streams: StreamSettings, service: ServiceSettings, sites: Seq
         latest = {row.site: row for row in monitor.crawls(limit=1)}
         rows = site_rows(names, latest, monitor.next_runs(), monitor.site_alarms())
         sizes = topic_sizes(log_, topics.all())
-        groups = [(streams.group, topics.raw), (service.crawler_group, topics.crawl_requests)]
         lags = [
             {"group": group, "topic": topic, "lag": lag(log_, group, topic)}
-            for group, topic in groups
-            if sizes.get(topic) is not None
+            for group, topic in consumer_groups(log_, streams, service, sizes)
         ]
         return snapshot(streams, str(monitor.path), live, rows, sizes, lags)
     finally:

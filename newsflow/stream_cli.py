@@ -29,7 +29,9 @@ from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
 from sinks.topics import MalformedRecord, RawPage, Topics, iso_to_ms, record_view
 
-IDLE_EXIT = 1.5  # seconds without records after which a non-following consume ends
+#: a consume in a group whose other members read some partitions cannot see their end: it ends after
+#: this many seconds without records
+IDLE_EXIT = 1.5
 
 
 def setup_logging() -> None:
@@ -211,6 +213,19 @@ def start_position(from_beginning: bool, since: str | None, offset: int | None) 
     return Start("committed")
 
 
+def start_offsets(log: Log, topic: str, group: str | None, start: Start) -> dict[int, int]:
+    """Where a consumer starts reading each partition of ``topic``, as it will itself decide."""
+    begins = log.beginning_offsets(topic)
+    if start.kind == "time":
+        return log.offsets_for_time(topic, start.value)
+    if start.kind == "offset":
+        return {p: max(begin, start.value) for p, begin in begins.items()}
+    if start.kind == "committed" and group is not None:
+        committed = log.committed(group, topic)
+        return {p: max(begin, committed.get(p, begin)) for p, begin in begins.items()}
+    return begins
+
+
 @click.command()
 @click.argument("topic")
 @click.option("--group", metavar="NAME", help="Read as this consumer group and commit what was printed.")
@@ -240,9 +255,9 @@ def consume(
 ) -> None:
     """Print the records of a topic as JSON lines on stdout.
 
-    TOPIC is raw, articles, rejected, crawl-requests or a full topic name. Without --group,
-    starts at the beginning; with one, where the group left off. Without --follow, ends
-    when no record arrives for a moment.
+    TOPIC is raw, articles, rejected, crawl-requests, crawl-reports or a full topic name.
+    Without --group, starts at the beginning; with one, where the group left off. Without
+    --follow, ends at the end of the partitions (as they were when it started).
 
     \b
     Examples:
@@ -269,10 +284,12 @@ def consume(
                 f"no topic {name} on {backend_name(settings)} (topics: {known}); check the name,"
                 " or create the service's topics with `newsflow topics create`."
             )
+        starts = start_offsets(log, name, group, start)
+        left = {p: end for p, end in log.end_offsets(name).items() if end > starts.get(p, 0)}  # partitions to read
         consumer = log.consumer([name], group=group, start=start)
         idle_since = time.monotonic()
         try:
-            while not stop.is_set() and (limit is None or printed < limit):
+            while not stop.is_set() and (limit is None or printed < limit) and (follow or left):
                 batch = consumer.poll(0.5, min(500, limit - printed) if limit else 500)
                 if not batch:
                     if not follow and consumer.assignment() and time.monotonic() - idle_since > IDLE_EXIT:
@@ -280,6 +297,8 @@ def consume(
                     continue
                 idle_since = time.monotonic()
                 for message in batch:
+                    if message.offset + 1 >= left.get(message.partition, 0):
+                        left.pop(message.partition, None)
                     try:
                         view = record_view(message)
                     except MalformedRecord as error:

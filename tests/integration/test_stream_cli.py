@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from newsflow.cli import main
 from sinks.settings import StreamSettings
-from tests.conftest import CMS_FIXTURES
+from tests.conftest import CMS_FIXTURES, ROOT
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -60,6 +60,14 @@ def test_ingest_clean_consume_and_replay(stream_settings: StreamSettings, tmp_pa
     first = lines(run(stream_settings, "consume", "articles", "--group", "reader"))
     again = lines(run(stream_settings, "consume", "articles", "--group", "reader"))
     assert len(first) == len(pages) and again == []
+    # status lists the reader's group beside the service's (Kafka lists groups through its admin API)
+    status_env = {**env_for(stream_settings), "NEWSFLOW_SERVICE_STATE_PATH": str(tmp_path / "service.db")}
+    shown = CliRunner().invoke(
+        main, ["status", "--json", "--sites-dir", str(ROOT / "config" / "sites")], env=status_env
+    )
+    assert shown.exit_code == 0, shown.output
+    groups = {(g["group"], g["topic"]): g["lag"] for g in json.loads(shown.stdout)["groups"]}
+    assert groups[("reader", f"{stream_settings.topic_prefix}articles")] == 0
     copy = f"{stream_settings.topic_prefix}articles-v2"
     replayed = run(stream_settings, "replay", "--since", "2000-01-01T00:00:00+08:00", "--into", copy)
     assert f"{len(pages)} raw record(s) read" in replayed.stdout

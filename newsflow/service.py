@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +33,7 @@ from newsflow.canary import adaptive_interval
 from newsflow.crawler_role import CrawlChildren, CrawlerRole
 from newsflow.metrics import LagCollector, Metrics, MetricsServer
 from newsflow.monitor import SiteMonitor
-from newsflow.scheduler import RequestLauncher, Scheduler
+from newsflow.scheduler import RequestLauncher, Scheduler, SiteRun
 from newsflow.settings import ServiceSettings
 from sinks.backends import cleaning_worker, create_topics, open_log, open_producer
 from sinks.log import CommitFailed, Log, Producer
@@ -47,6 +47,31 @@ RESTART_PAUSE = 5.0
 
 def china_now() -> datetime:
     return datetime.now(CHINA)
+
+
+def in_words(seconds: float) -> str:
+    """``now``, ``in 40 s``, ``in 29 min``, ``in 2 h 05 min``."""
+    if seconds < 1:
+        return "now"
+    if seconds < 60:
+        return f"in {seconds:.0f} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"in {hours} h {minutes:02d} min" if hours else f"in {minutes} min"
+
+
+def announce_next(runs: Mapping[str, SiteRun], now: datetime) -> None:
+    """Say when the first crawl is due, so that a service waiting for it is not taken for a stuck one."""
+    if not runs:
+        return
+    site_id, run = min(runs.items(), key=lambda item: item[1].next_due)
+    log.info(
+        "next crawl: %s at %s (%s); %d site(s) scheduled, `newsflow status` shows every next run",
+        site_id,
+        run.next_due.isoformat(timespec="seconds"),
+        in_words((run.next_due - now).total_seconds()),
+        len(runs),
+        extra={"site": site_id, "next_run": run.next_due.isoformat(timespec="seconds")},
+    )
 
 
 @dataclass(frozen=True)
@@ -153,6 +178,7 @@ class Service:
                 )
                 for site_id, run in scheduler.state.items():
                     monitor.set_next_run(site_id, run.next_due)
+                announce_next(scheduler.state, china_now())
                 while not stop.is_set():
                     try:
                         monitor.follow(consumer, 1.0)

@@ -19,7 +19,16 @@ from pathlib import Path
 import click
 
 from newsflow.console import Progress, plural, table
-from newsflow.options import config_option, demo_data, demo_option, load_cleaner, load_streams, quiet_option
+from newsflow.logs import setup_logging
+from newsflow.options import (
+    config_option,
+    demo_data,
+    demo_option,
+    load_cleaner,
+    load_service,
+    load_streams,
+    quiet_option,
+)
 from newsflow.signals import stop_on_signals
 from sinks.backends import cleaning_worker, create_topics, open_log, open_producer, topics_for
 from sinks.cleaning import Cleaning
@@ -34,8 +43,9 @@ from sinks.topics import MalformedRecord, RawPage, Topics, iso_to_ms, record_vie
 IDLE_EXIT = 1.5
 
 
-def setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def setup_worker_logging(kind: str, level: str) -> None:
+    """The service's logs (JSON lines by default, ``text`` for people), as ``newsflow run`` writes them."""
+    setup_logging(kind, level)
     # kafka-python logs every refused connection as an error; the spool's warnings say what matters
     logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
@@ -165,19 +175,26 @@ def build_cleaning(config: Path | None, settings: StreamSettings, names: Topics,
 @click.command()
 @click.option("--exit-when-idle", is_flag=True, help="Stop once the group has cleaned everything on the raw topic.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Records cleaned between commits (default 100).")
+@click.option(
+    "--log-format", type=click.Choice(["json", "text"]), help="Log lines as JSON (default, as `run`) or text."
+)
 @demo_option
 @config_option
-def worker(exit_when_idle: bool, batch_size: int | None, demo: bool, config: Path | None) -> None:
+def worker(
+    exit_when_idle: bool, batch_size: int | None, log_format: str | None, demo: bool, config: Path | None
+) -> None:
     """Clean raw pages into articles and rejections until stopped.
 
     Runs in the newsflow-cleaner consumer group (start several to share the partitions)
-    until SIGTERM or Ctrl-C; logs go to stderr.
+    until SIGTERM or Ctrl-C; logs go to stderr, as `newsflow run` writes them
+    ([service] log_format, or --log-format).
 
     \b
     Example:
       newsflow worker --exit-when-idle
     """
-    setup_logging()
+    service = load_service(config, log_format=log_format)
+    setup_worker_logging(service.log_format, service.log_level)
     settings = load_streams(config, demo_data(demo), batch_size=batch_size)
     cleaner = load_cleaner(config)
     with (

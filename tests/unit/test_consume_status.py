@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,21 @@ def test_status_lists_every_group_and_explains_the_canary(data: Path) -> None:
 
 def rejected(data: Path) -> int:
     return len(invoke(data, "consume", "rejected").stdout.splitlines())
+
+
+def test_the_worker_logs_as_the_service_does(data: Path, restore_root: None) -> None:
+    logged = invoke(data, "worker", "--exit-when-idle").stderr.splitlines()
+    entry = json.loads(logged[0])
+    assert (entry["logger"], entry["level"]) == ("newsflow.worker", "info") and "cleaning" in entry["message"]
+    text = invoke(data, "worker", "--exit-when-idle", "--log-format", "text").stderr.splitlines()
+    assert " INFO " in text[0] and "newsflow.worker: cleaning" in text[0]
+
+
+@pytest.fixture
+def restore_root() -> Iterator[None]:
+    """The worker rewires the root logger: put it back so other tests are not affected."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -62,6 +62,13 @@ def test_demo_crawls_cleans_and_summarises(tmp_path: Path) -> None:
     for reason, count in rejections.items():
         assert f"  {reason:<26}{count}\n" in out
     assert (tmp_path / "data" / "demo" / "newsflow.db").exists()
+    # the README shows what the demo prints (its time aside)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("What it prints", 1)[1].split("```\n", 2)[1].splitlines()
+    printed = out.splitlines()[: len(sample)]
+    assert [re.sub(r"\d+\.\d s$", "N s", line) for line in printed] == [
+        re.sub(r"\d+\.\d s$", "N s", line) for line in sample
+    ]
     sample = json.loads(out[out.index("{") :])
     # the multi-page articles were fetched whole and joined: their text is every page's
     manifest = json.loads((demo_root() / "manifest.json").read_text(encoding="utf-8"))

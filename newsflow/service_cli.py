@@ -140,7 +140,13 @@ def site_rows(sites: list[dict[str, Any]]) -> list[list[object]]:
 
 def print_status(state: dict[str, Any]) -> None:
     click.echo(f"backend  {state['backend']}")
-    live = "kept current by a running service" if state["service_live"] else "caught up from the topics just now"
+    live = (
+        "kept current by a running service"
+        if state["service_live"]
+        else "nothing has run here yet"
+        if all(size is None for size in state["topics"].values())
+        else "caught up from the topics just now"
+    )
     click.echo(f"state    {state['state']} ({live})\n")
     headers = [
         "site",

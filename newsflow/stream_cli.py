@@ -187,7 +187,7 @@ def worker(
 
     Runs in the newsflow-cleaner consumer group (start several to share the partitions)
     until SIGTERM or Ctrl-C; logs go to stderr, as `newsflow run` writes them
-    ([service] log_format, or --log-format).
+    ([service] log_format, or --log-format), and what it cleaned to stdout at the end.
 
     \b
     Example:
@@ -204,7 +204,7 @@ def worker(
     ):
         logging.getLogger("newsflow.worker").info("cleaning %s on %s", runner.raw_topic, backend_name(settings))
         runner.run(exit_when_idle=exit_when_idle)
-    click.echo(summary(runner.cleaning.stats), err=True)
+    click.echo(summary(runner.cleaning.stats))
 
 
 def summary(stats: Counter[str]) -> str:

@@ -67,7 +67,9 @@ def rejected(data: Path) -> int:
 
 
 def test_the_worker_logs_as_the_service_does(data: Path, restore_root: None) -> None:
-    logged = invoke(data, "worker", "--exit-when-idle").stderr.splitlines()
+    done = invoke(data, "worker", "--exit-when-idle")
+    logged = done.stderr.splitlines()
+    assert done.stdout == "nothing to clean\n"  # the summary, on stdout as crawl's and replay's
     entry = json.loads(logged[0])
     assert (entry["logger"], entry["level"]) == ("newsflow.worker", "info") and "cleaning" in entry["message"]
     text = invoke(data, "worker", "--exit-when-idle", "--log-format", "text").stderr.splitlines()

@@ -79,7 +79,7 @@ def test_reading_commands_create_no_file(workdir: Path) -> None:
     listed = invoke("topics", "list", "--demo")
     assert listed.exit_code == 0 and "no topics yet" in listed.output
     shown = invoke("status", "--demo")
-    assert shown.exit_code == 0 and "newsflow.raw" in shown.output
+    assert shown.exit_code == 0 and "newsflow.raw" in shown.output and "nothing has run here yet" in shown.output
     assert list(workdir.iterdir()) == []
 
 

@@ -420,7 +420,7 @@ def replay_command(
         cleaning = build_cleaning(config, settings, names, into=target)
         producer = open_producer(log, settings)
         try:
-            with Progress("replaying", quiet=quiet) as bar:
+            with Progress("replaying", quiet=quiet, unit="record") as bar:
 
                 def progress(done: int, total: int) -> None:
                     bar.update(done, total=total, detail=f"{done}/{plural(total, 'record')}")

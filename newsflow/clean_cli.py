@@ -2,13 +2,19 @@
 
 The cleaner is imported when the command runs, not when its ``--help`` is shown. With
 ``--jobs N`` the files are cleaned by N processes, each set up once by :func:`start_worker`
-(settings, character model, OpenCC tables), then sent files in chunks.
+(settings, character model, OpenCC tables), then sent files a few at a time, so that
+progress shows from the first files on. Progress (with rate and time left) and a summary
+go to stderr; stdout carries only the records.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -16,14 +22,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsflow.options import config_option, load_cleaner
+from newsflow.console import Progress, plural, table
+from newsflow.options import config_option, load_cleaner, quiet_option
+from newsflow.signals import stop_on_signals
 
 if TYPE_CHECKING:
     from cleaner import Article, CleanerSettings, Rejection
 
-INPUT_SUFFIXES = (".html", ".htm", ".txt")
-PROGRESS_MIN = 20  # show progress for at least this many inputs
-CHUNKS_PER_JOB = 16  # files go to each process in about this many chunks: few round trips, an even finish
+PAGE_SUFFIXES = (".html", ".htm")
+INPUT_SUFFIXES = (*PAGE_SUFFIXES, ".txt")
+STDIN = Path("-")  # the page piped in
+CHUNK = 4  # most files sent to a process at once: progress from the first files on, round trips still few
+CHUNKS_PER_JOB = 16  # a small folder still goes out in about this many pieces per process (an even finish)
+#: the exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it
+INTERRUPTED = 130
 #: ``cleaner.settings.TARGET_SCRIPTS``, spelt out so that ``--help`` needs no cleaner (a test keeps them equal)
 TARGET_SCRIPTS = ("zh-Hans", "zh-Hant", "keep")
 #: a short page each process cleans once before its share, so the lazy imports are done with too
@@ -31,6 +43,7 @@ WARM_UP_PAGE = "<html><head><title>市政府召开常务会议</title></head><bo
 
 
 def collect_inputs(paths: Iterable[Path]) -> list[Path]:
+    """The files to clean: folders searched for pages and text files, other files as given."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -40,14 +53,34 @@ def collect_inputs(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def clean_file(path: Path, settings: CleanerSettings) -> dict[str, object]:
-    """Clean one file: ``.html``/``.htm`` as page bytes, anything else as extracted text."""
+def check_inputs(inputs: list[Path], url: str | None) -> None:
+    """Refuse, before cleaning anything, unknown kinds of file and ``-`` or ``--url`` beside other inputs."""
+    unknown = [str(p) for p in inputs if p != STDIN and p.suffix.lower() not in INPUT_SUFFIXES]
+    if unknown:
+        raise click.ClickException(
+            f"{', '.join(unknown[:3])}{' …' if len(unknown) > 3 else ''}: not a .html, .htm or .txt file; rename it"
+            " for what it holds (a page or extracted text), or pipe a page in with `newsflow clean - < FILE`."
+        )
+    if STDIN in inputs and len(inputs) > 1:
+        raise click.UsageError("- reads one page from stdin; pass it alone.")
+    if url is not None and len(inputs) != 1:
+        raise click.UsageError(f"--url is the address of one page, but {len(inputs)} inputs were given; pass one.")
+
+
+def clean_file(path: Path, settings: CleanerSettings, url: str | None = None) -> dict[str, object]:
+    """Clean one input: a page (``.html``/``.htm``, or ``-``: stdin) as bytes, a ``.txt`` file as extracted text.
+
+    The record's URL (and so its id) is ``url`` when given, else the file's ``file://`` URI.
+    """
     from cleaner import clean_page, clean_text
 
-    if path.suffix.lower() in (".html", ".htm"):
-        result: Article | Rejection = clean_page(path.read_bytes(), url=path.resolve().as_uri(), settings=settings)
+    if path == STDIN:
+        body = sys.stdin.buffer.read()
+        result: Article | Rejection = clean_page(body, url=url or "stdin:", settings=settings)
+    elif path.suffix.lower() in PAGE_SUFFIXES:
+        result = clean_page(path.read_bytes(), url=url or path.resolve().as_uri(), settings=settings)
     else:
-        result = clean_text(path.read_text(encoding="utf-8", errors="replace"), settings=settings)
+        result = clean_text(path.read_text(encoding="utf-8", errors="replace"), url=url, settings=settings)
     return {"path": str(path), **result.to_dict()}
 
 
@@ -67,8 +100,12 @@ _worker_settings: CleanerSettings | None = None
 
 
 def start_worker(settings: CleanerSettings) -> None:
-    """The initializer of each cleaning process: keep the settings, load the models once."""
+    """The initializer of each cleaning process: keep the settings, load the models once.
+
+    Ctrl-C reaches the whole process group; the parent alone handles it (and stops the pool).
+    """
     global _worker_settings
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_settings = settings
     warm_up(settings)
 
@@ -78,25 +115,43 @@ def clean_in_worker(path: Path) -> dict[str, object]:
     return clean_file(path, _worker_settings)
 
 
-def clean_all(paths: list[Path], settings: CleanerSettings, jobs: int) -> Iterator[dict[str, object]]:
+def clean_all(
+    paths: list[Path], settings: CleanerSettings, jobs: int, url: str | None = None
+) -> Iterator[dict[str, object]]:
     """The records of ``paths`` in their order, cleaned here or by ``jobs`` processes."""
     if jobs <= 1 or len(paths) < 2:
-        yield from (clean_file(path, settings) for path in paths)
+        yield from (clean_file(path, settings, url) for path in paths)
         return
-    chunksize = max(1, len(paths) // (jobs * CHUNKS_PER_JOB))
     with ProcessPoolExecutor(max_workers=jobs, initializer=start_worker, initargs=(settings,)) as pool:
-        yield from pool.map(clean_in_worker, paths, chunksize=chunksize)
+        yield from pool.map(clean_in_worker, paths, chunksize=chunk_size(len(paths), jobs))
 
 
-def progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        click.echo(f"\rcleaning {done}/{total}", err=True, nl=done == total)
-    elif done == total or done % max(1, total // 10) == 0:
-        click.echo(f"cleaning {done}/{total}", err=True)
+def chunk_size(inputs: int, jobs: int) -> int:
+    """Files per round trip to a process: at most :data:`CHUNK`, whatever the folder's size."""
+    return max(1, min(CHUNK, inputs // (jobs * CHUNKS_PER_JOB)))
+
+
+def outcome(record: dict[str, object]) -> str:
+    """``article``, or ``rejected: <reason>``."""
+    return "article" if record.get("schema") == "newsflow.article/1" else f"rejected: {record.get('reason')}"
+
+
+def summary_table(counts: Counter[str], inputs: int) -> str:
+    """What the inputs became: articles, then rejections by reason, and the inputs cleaned."""
+    rows = [("articles", counts["article"]), *sorted((k, v) for k, v in counts.items() if k != "article")]
+    return table(("outcome", "inputs"), rows, footer=("inputs cleaned", inputs))
+
+
+def pace(done: int, seconds: float) -> str:
+    rate = f"{done / seconds:.1f}" if seconds > 0 else "-"
+    return f"{plural(done, 'input')} cleaned in {seconds:.1f} s ({rate} inputs/s)"
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True, path_type=Path))
+@click.option(
+    "--url", metavar="URL", help="Where the one page given came from: its URL and id in the record (default: file://)."
+)
 @click.option("--pretty", is_flag=True, help="Indent the JSON for people instead of one object per line.")
 @click.option(
     "--script", type=click.Choice(TARGET_SCRIPTS), help="Script of the output text (default zh-Hans, simplified)."
@@ -104,25 +159,57 @@ def progress(done: int, total: int) -> None:
 @click.option(
     "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes cleaning in parallel."
 )
+@quiet_option
 @config_option
-def clean(paths: tuple[Path, ...], pretty: bool, script: str | None, jobs: int, config: Path | None) -> None:
+def clean(
+    paths: tuple[Path, ...],
+    url: str | None,
+    pretty: bool,
+    script: str | None,
+    jobs: int,
+    quiet: bool,
+    config: Path | None,
+) -> None:
     """Clean saved pages or text files into JSON lines.
 
     PATHS are .html/.htm pages (read as bytes, the encoding is detected), .txt files of
-    extracted text, or folders of them. Prints one JSON object per input on stdout, an
-    article or a rejection, each with its input path; no log is needed.
+    extracted text, folders of them, or - for one page on stdin. Prints one JSON object per
+    input on stdout, an article or a rejection, each with its input path; no log is needed.
+    With several inputs, progress and a summary go to stderr.
 
     \b
     Examples:
       newsflow clean page.html --pretty
+      curl -s https://example.gov.cn/a/1.html | newsflow clean - --url https://example.gov.cn/a/1.html
       newsflow clean saved/ -j 4 > articles.jsonl
     """
     settings = load_cleaner(config, target_script=script)
     inputs = collect_inputs(paths)
     if not inputs:
         raise click.ClickException("no .html, .htm or .txt files in the given folders; pass pages or their folder.")
-    show = len(inputs) >= PROGRESS_MIN
-    for done, record in enumerate(clean_all(inputs, settings, jobs), start=1):
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2 if pretty else None))
-        if show:
-            progress(done, len(inputs))
+    check_inputs(inputs, url)
+    several = len(inputs) > 1
+    counts: Counter[str] = Counter()
+    started = time.perf_counter()
+    with (
+        stop_on_signals(announce=False) as stop,
+        Progress("cleaning", total=len(inputs), quiet=quiet or not several, unit="input") as bar,
+        contextlib.closing(clean_all(inputs, settings, jobs, url)) as records,
+    ):
+        for done, record in enumerate(records, start=1):
+            click.echo(json.dumps(record, ensure_ascii=False, indent=2 if pretty else None))
+            counts[outcome(record)] += 1
+            bar.update(done, detail=f"{done}/{len(inputs)}")
+            if stop.is_set():
+                break
+    done = sum(counts.values())
+    if stop.is_set() and done < len(inputs):
+        click.echo(
+            f"interrupted after {done} of {plural(len(inputs), 'input')} ({counts['article']} articles);"
+            " every record printed is whole: run again on the rest.",
+            err=True,
+        )
+        raise click.exceptions.Exit(INTERRUPTED)
+    if several:
+        click.echo(summary_table(counts, len(inputs)), err=True)
+        click.echo(pace(len(inputs), time.perf_counter() - started), err=True)

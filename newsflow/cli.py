@@ -11,10 +11,14 @@ from __future__ import annotations
 import importlib
 import signal
 import threading
+import time
 from types import FrameType
 from typing import NamedTuple
 
 import click
+
+#: when the command started (the demo reports its time from here: start-up included, as a user measures it)
+STARTED = time.monotonic()
 
 
 class LazyCommand(NamedTuple):

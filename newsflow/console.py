@@ -131,6 +131,8 @@ class Progress:
 
         crawling  ███████░░░  143 pages  57 new  2 sites left  00:41
 
+    With a ``unit`` (``"file"``) the line also shows the rate and, with a total, the time left.
+
     With ``total=None`` the bar is a block moving back and forth. Elsewhere (a log, CI) a
     plain line, only once ``interval`` seconds have passed or ``step`` of the total has been
     done since the last one, and a last line at the end if any was written. ``quiet``
@@ -151,6 +153,7 @@ class Progress:
         interval: float = 5.0,
         step: float = 0.1,
         refresh: float = 0.1,
+        unit: str | None = None,
     ) -> None:
         self.stream = sys.stderr if stream is None else stream
         if self.stream is sys.stdout:
@@ -162,6 +165,7 @@ class Progress:
         self.clock = clock
         self.interval = refresh if self.tty else interval
         self.step = step
+        self.unit = unit
         self.started = clock()
         self.done = 0.0
         self.detail = ""
@@ -206,10 +210,27 @@ class Progress:
         filled = round(fraction * self.BAR)
         return "█" * filled + "░" * (self.BAR - filled)
 
+    def pace(self, now: float) -> str:
+        """``35.2 files/s  ETA 01:05`` once something is done and ``unit`` is set (the ETA needs a total)."""
+        seconds = now - self.started
+        if self.unit is None or self.done <= 0 or seconds <= 0:
+            return ""
+        rate = self.done / seconds
+        text = f"{rate:.1f} {self.unit}s/s"
+        if self.total and self.done < self.total:
+            text += f"  ETA {elapsed((self.total - self.done) / rate)}"
+        return text
+
     def render(self, now: float) -> str:
         fraction = self.fraction()
         percent = f"{fraction:4.0%}" if fraction is not None else ""
-        parts = [self.label, self.bar() if self.tty else percent, self.detail, elapsed(now - self.started)]
+        parts = [
+            self.label,
+            self.bar() if self.tty else percent,
+            self.detail,
+            self.pace(now),
+            elapsed(now - self.started),
+        ]
         return GAP.join(p for p in parts if p)
 
     def _write(self, now: float) -> None:

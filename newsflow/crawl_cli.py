@@ -225,7 +225,7 @@ def crawl(
     \b
     Examples:
       newsflow crawl --site siping_gov
-      newsflow crawl --sites-dir tests/fixtures/sites --allow-address 127.0.0.1
+      newsflow crawl --sites-dir config/sites --site gjnews --site fqxww
     """
     if settings_file is not None:
         crawler_settings, streams = resolved_settings(settings_file, allowed)

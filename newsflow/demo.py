@@ -29,13 +29,14 @@ from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig, load_site
 from newsflow.crawler_role import publish_reports
 from newsflow.monitor import SiteMonitor
+from newsflow.options import DEMO_DATA
 from newsflow.site_server import SiteServer
 from sinks.backends import cleaning_worker, open_log, read_messages, topics_for
 from sinks.log import Log
 from sinks.settings import StreamSettings
 from sinks.topics import CrawlOutcome
 
-DEMO_DATA = Path("data/demo")
+DEMO_PATHS = ("db_path", "index_path", "spool_path")  # the stream settings the demo points into DEMO_DATA
 #: held by ``demo`` and ``run --demo`` while they use DEMO_DATA (beside it: a reset deletes the folder)
 DEMO_LOCK = DEMO_DATA.with_suffix(".lock")
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
 
 from newsflow.clean_cli import TARGET_SCRIPTS
+from newsflow.cli import STARTED
 from newsflow.demo import DemoInUse, run_demo
 from newsflow.options import config_option, load_cleaner, load_streams
 
@@ -35,10 +37,10 @@ def demo(script: str | None, config: Path | None) -> None:
     click.echo(f"rejections      {sum(rejected.values())}")
     for reason, count in sorted(rejected.items()):
         click.echo(f"  {reason:<26}{count}")
-    click.echo(f"time            {summary.seconds:.1f} s")
+    click.echo(f"time            {time.monotonic() - STARTED:.1f} s")
     if summary.db_path:
         click.echo(f"stored in       {summary.db_path}")
-        click.echo(f"read it with    NEWSFLOW_STREAMS_DB_PATH={summary.db_path} newsflow consume articles --pretty")
+        click.echo("read it with    newsflow consume articles --demo --pretty")
     if summary.sample:
         click.echo("\none cleaned article:")
         shown = {k: summary.sample[k] for k in ("title", "published_at", "source", "authors", "site", "region", "url")}

@@ -40,11 +40,32 @@ LOCKED_HINT = "another newsflow process is writing to it; run again when it is d
 NOT_A_LOG_HINT = f"set {DB_PATH} to a newsflow log, or to a new file."
 FILE_HINT = f"check that it is a file in a folder you can write, or set {DB_PATH} to another file."
 
+CONFIG_ENV = "NEWSFLOW_CONFIG"
+
+
+def check_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A config file that exists; a bad one is named as where it came from, the flag or ``NEWSFLOW_CONFIG``."""
+    if value is None or value.is_file():
+        return value
+    problem = "is a folder" if value.is_dir() else "does not exist"
+    if ctx.get_parameter_source(param.name or "config") is click.core.ParameterSource.ENVIRONMENT:
+        raise click.ClickException(f"{CONFIG_ENV}={value} {problem}; point it to a TOML file, or unset it.")
+    raise click.BadParameter(f"{value} {problem}; pass a TOML file.", ctx=ctx, param=param)
+
+
 _config = click.option(
     "--config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="NEWSFLOW_CONFIG",
+    type=click.Path(dir_okay=True, path_type=Path),
+    envvar=CONFIG_ENV,
+    callback=check_config,
     help="TOML file with [cleaner], [streams], [crawler] and [service] tables (also NEWSFLOW_CONFIG).",
+)
+
+#: where ``newsflow demo`` keeps its log, index and service state; ``--demo`` points a command there
+DEMO_DATA = Path("data/demo")
+
+demo_option = click.option(
+    "--demo", is_flag=True, help="Use the data `newsflow demo` left in data/demo (its log, index and state)."
 )
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr (the summary is still printed).")
@@ -105,11 +126,16 @@ def setting_fix(message: str, config: Path | None) -> str:
     return "fix the setting (in the --config file or its NEWSFLOW_* variable) and run again."
 
 
-def _load(resolve: Callable[..., T], config: Path | None, flags: dict[str, Any]) -> T:
+def demo_data(demo: bool) -> Path | None:
+    """The data directory a ``--demo`` flag asks for: the demo's, or none (the configured one)."""
+    return DEMO_DATA if demo else None
+
+
+def _load(resolve: Callable[..., T], config: Path | None, data: Path | None, flags: dict[str, Any]) -> T:
     from newsflow.settings import SettingsError
 
     try:
-        return resolve(config, **flags)
+        return resolve(config, data=None if data is None else str(data), **flags)
     except SettingsError as error:
         message = str(error).rstrip(". ")
         raise click.ClickException(f"{message}; {setting_fix(message, config)}") from error
@@ -118,22 +144,23 @@ def _load(resolve: Callable[..., T], config: Path | None, flags: dict[str, Any])
 def load_cleaner(config: Path | None, **flags: Any) -> CleanerSettings:
     from newsflow.settings import cleaner_settings
 
-    return _load(cleaner_settings, config, flags)
+    return _load(cleaner_settings, config, None, flags)
 
 
-def load_streams(config: Path | None, **flags: Any) -> StreamSettings:
+def load_streams(config: Path | None, data: Path | None = None, **flags: Any) -> StreamSettings:
+    """The stream settings; ``data`` puts every state file in that folder (``--demo``)."""
     from newsflow.settings import stream_settings
 
-    return _load(stream_settings, config, flags)
+    return _load(stream_settings, config, data, flags)
 
 
-def load_crawler(config: Path | None, **flags: Any) -> CrawlerSettings:
+def load_crawler(config: Path | None, data: Path | None = None, **flags: Any) -> CrawlerSettings:
     from newsflow.settings import crawler_settings
 
-    return _load(crawler_settings, config, flags)
+    return _load(crawler_settings, config, data, flags)
 
 
-def load_service(config: Path | None, **flags: Any) -> ServiceSettings:
+def load_service(config: Path | None, data: Path | None = None, **flags: Any) -> ServiceSettings:
     from newsflow.settings import service_settings
 
-    return _load(service_settings, config, flags)
+    return _load(service_settings, config, data, flags)

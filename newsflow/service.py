@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +35,7 @@ from newsflow.canary import adaptive_interval
 from newsflow.crawler_role import CrawlChildren, CrawlerRole
 from newsflow.metrics import LagCollector, Metrics, MetricsServer
 from newsflow.monitor import SiteMonitor
-from newsflow.scheduler import RequestLauncher, Scheduler
+from newsflow.scheduler import RequestLauncher, Scheduler, SiteRun
 from newsflow.settings import ServiceSettings
 from sinks.backends import await_topics, cleaning_worker, open_log, open_producer
 from sinks.log import Log, Producer
@@ -50,6 +50,32 @@ CHILD_SHARE_OF_DEADLINE = 0.9  # of crawl_timeout_minutes: a crawl child's own l
 
 def china_now() -> datetime:
     return datetime.now(CHINA)
+
+
+def in_words(seconds: float) -> str:
+    """``now``, ``in 40 s``, ``in 29 min``, ``in 2 h 05 min``."""
+    if seconds < 1:
+        return "now"
+    if seconds < 60:
+        return f"in {seconds:.0f} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"in {hours} h {minutes:02d} min" if hours else f"in {minutes} min"
+
+
+def announce_next(runs: Mapping[str, SiteRun], now: datetime) -> None:
+    """Say when the first crawl is due, so that a service waiting for it is not taken for a stuck one."""
+    due = {site_id: run.next_due for site_id, run in runs.items() if run.next_due is not None}
+    if not due:
+        return
+    site_id, when = min(due.items(), key=lambda item: item[1])
+    log.info(
+        "next crawl: %s at %s (%s); %d site(s) scheduled, `newsflow status` shows every next run",
+        site_id,
+        when.isoformat(timespec="seconds"),
+        in_words((when - now).total_seconds()),
+        len(due),
+        extra={"site": site_id, "next_run": when.isoformat(timespec="seconds")},
+    )
 
 
 @dataclass(frozen=True)
@@ -158,6 +184,7 @@ class Service:
                 for site_id, run in scheduler.state.items():
                     if run.next_due is not None:
                         monitor.set_next_run(site_id, run.next_due)
+                announce_next(scheduler.state, china_now())
                 while not stop.is_set():
                     monitor.follow(loop, 1.0)  # a failed commit is read again; rows are stored idempotently
                     for site_id in scheduler.tick():

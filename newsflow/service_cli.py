@@ -16,24 +16,24 @@ from crawler.settings import CrawlerSettings
 from crawler.sites import SiteConfig
 from newsflow.console import table
 from newsflow.crawl_cli import pick_sites, sites_dir_option
-from newsflow.demo import (
-    DEMO_DATA,
-    DemoInUse,
-    demo_lock,
-    demo_root,
-    demo_service_state,
-    demo_site,
-    demo_streams,
-)
+from newsflow.demo import DemoInUse, demo_lock, demo_root, demo_site
 from newsflow.logs import setup_logging
-from newsflow.options import config_option, explain, load_cleaner, load_crawler, load_service, load_streams
+from newsflow.options import (
+    DEMO_DATA,
+    config_option,
+    demo_data,
+    explain,
+    load_cleaner,
+    load_crawler,
+    load_service,
+    load_streams,
+)
 from newsflow.service import Service, ServiceConfig
 from newsflow.settings import ROLES
 from newsflow.signals import stop_on_signals
 from newsflow.site_server import SiteServer
-from newsflow.status import collect_status
+from newsflow.status import CANARY_STATES, collect_status
 from sinks.log import LogError
-from sinks.settings import StreamSettings
 
 
 @click.command()
@@ -46,7 +46,9 @@ from sinks.settings import StreamSettings
 )
 @click.option("--site", "ids", multiple=True, help="Only these site ids (default: every site file).")
 @sites_dir_option
-@click.option("--metrics-port", type=int, help="Port of /metrics and /healthz (0: any free port; -1: none).")
+@click.option(
+    "--metrics-port", type=click.IntRange(-1, 65535), help="Port of /metrics and /healthz (0: any free port; -1: none)."
+)
 @click.option("--allow-address", "allowed", multiple=True, help="Let the crawl's address guard allow this IP.")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log lines as JSON (default) or text.")
 @click.option("--demo", is_flag=True, help="Run on the bundled demo portal, served on 127.0.0.1 (data in data/demo).")
@@ -74,10 +76,10 @@ def run(
     flags: dict[str, Any] = {"metrics_port": metrics_port, "log_format": log_format}
     if roles:
         flags["roles"] = ",".join(roles)
-    service = load_service(config, **flags)
+    service = load_service(config, demo_data(demo), **flags)
     setup_logging(service.log_format, service.log_level)
     crawler = load_crawler(config, **({"allowed_addresses": ",".join(allowed)} if allowed else {}))
-    streams = load_streams(config)
+    streams = load_streams(config, demo_data(demo))
     with contextlib.ExitStack() as stack:
         if demo:
             try:
@@ -85,8 +87,8 @@ def run(
             except DemoInUse as error:
                 raise click.ClickException(str(error)) from None
             server = stack.enter_context(SiteServer(demo_root()))
-            streams, sites_dir = run_demo_site(streams, server.port)
-            service = dataclasses.replace(service, state_path=str(demo_service_state()), jitter=0.0)
+            sites_dir = run_demo_site(server.port)
+            service = dataclasses.replace(service, jitter=0.0)
             crawler = demo_crawler(crawler)
         cfg = ServiceConfig(
             service=service,
@@ -107,15 +109,14 @@ def run(
             app.wait()
 
 
-def run_demo_site(streams: StreamSettings, port: int) -> tuple[StreamSettings, Path]:
-    """The demo portal as the only site: its config in data/demo/sites, the demo's log."""
-    streams = demo_streams(streams, reset=False)
+def run_demo_site(port: int) -> Path:
+    """The demo portal as the only site: its config in data/demo/sites."""
     folder = DEMO_DATA / "sites"
     folder.mkdir(parents=True, exist_ok=True)
     site = demo_site(port)
     data = site.model_dump(mode="json", exclude_none=True)
     (folder / f"{site.id}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return streams, folder
+    return folder
 
 
 def demo_crawler(crawler: CrawlerSettings) -> CrawlerSettings:
@@ -154,7 +155,13 @@ def site_rows(sites: list[dict[str, Any]]) -> list[list[object]]:
 
 def print_status(state: dict[str, Any]) -> None:
     click.echo(f"backend  {state['backend']}")
-    live = "kept current by a running service" if state["service_live"] else "caught up from the topics just now"
+    live = (
+        "kept current by a running service"
+        if state["service_live"]
+        else "nothing has run here yet"
+        if all(size is None for size in state["topics"].values())
+        else "caught up from the topics just now"
+    )
     click.echo(f"state    {state['state']} ({live})\n")
     headers = [
         "site",
@@ -172,6 +179,9 @@ def print_status(state: dict[str, Any]) -> None:
     for s in state["sites"]:
         for alarm in s["alarms"]:
             click.echo(f"  ! {alarm['message']}")
+    if state["sites"]:
+        click.echo("\ncanary:")
+        click.echo("\n".join(f"  {name:<9}{meaning}" for name, meaning in CANARY_STATES.items()))
     click.echo()
     sizes = [[name, "(not created)" if size is None else size] for name, size in state["topics"].items()]
     click.echo(table(["topic", "records"], sizes, align="lr"))
@@ -186,16 +196,16 @@ def print_status(state: dict[str, Any]) -> None:
 @sites_dir_option
 @config_option
 def status(as_json: bool, demo: bool, sites_dir: Path | None, config: Path | None) -> None:
-    """Per site the last crawl, next run and canary; topic sizes and consumer-group lag."""
-    streams, service = load_streams(config), load_service(config)
-    chosen: list[SiteConfig] = []
-    state_path = None
-    if demo:
-        streams, state_path = demo_streams(streams, reset=False), demo_service_state()
-    else:
-        chosen = pick_sites(sites_dir, ())
+    """Per site the last crawl, next run and canary; topic sizes and consumer-group lag.
+
+    The canary compares each crawl with the site's earlier ones: pending (not judged yet),
+    learning (too little history), ok, or alarm (a drop in articles, body length or dates).
+    Every consumer group that committed offsets is listed with its lag.
+    """
+    streams, service = load_streams(config, demo_data(demo)), load_service(config, demo_data(demo))
+    chosen: list[SiteConfig] = [] if demo else pick_sites(sites_dir, ())
     try:
-        state = collect_status(streams, service, chosen, state_path=state_path)
+        state = collect_status(streams, service, chosen)
     except LogError as error:
         raise click.ClickException(f"cannot read the log: {error}. Is the backend in [streams] reachable?") from error
     if as_json:

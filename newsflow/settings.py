@@ -6,10 +6,17 @@ Only this module reads the environment. Each section of the TOML file
 frozen dataclass (:class:`~cleaner.settings.CleanerSettings`, :class:`~sinks.settings.StreamSettings`,
 :class:`~crawler.settings.CrawlerSettings`, :class:`ServiceSettings`)
 that is handed down explicitly. The dataclass defaults are the defaults.
+
+Every state file (the embedded log, the spool, the near-duplicate index, the crawl state,
+the service state) defaults to a path under ``data/``; one data directory
+(``NEWSFLOW_DATA_DIR``, or ``data_dir`` above the tables of the file) moves them together.
+File values are type-checked as environment values are parsed: a string where a number
+belongs, an unknown table or key, is an error naming the file, the table and the key.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +33,10 @@ STREAMS_ENV_PREFIX = "NEWSFLOW_STREAMS_"
 CRAWLER_ENV_PREFIX = "NEWSFLOW_CRAWLER_"
 SERVICE_ENV_PREFIX = "NEWSFLOW_SERVICE_"
 ROLES = ("scheduler", "crawler", "cleaner")
+#: moves every state file (log, spool, near-duplicate index, crawl state, service state) together
+DATA_DIR_ENV = "NEWSFLOW_DATA_DIR"
+#: the folder the state files' defaults lie in
+DEFAULT_DATA_DIR = "data"
 
 T = TypeVar("T")
 
@@ -69,11 +80,24 @@ class ServiceSettings:
             raise ValueError(f"roles must be some of {', '.join(ROLES)}, not {self.roles!r}")
         if self.log_format not in ("json", "text"):
             raise ValueError(f"log_format must be json or text, not {self.log_format!r}")
+        if not -1 <= self.metrics_port <= 65535:
+            raise ValueError(
+                f"metrics_port must be -1 (none), 0 (any free port) or up to 65535, not {self.metrics_port}"
+            )
         if self.max_crawls < 1 or self.sites_per_crawl < 1:
             raise ValueError("max_crawls and sites_per_crawl must be at least 1")
 
     def role_list(self) -> list[str]:
         return [r.strip() for r in self.roles.split(",") if r.strip()]
+
+
+#: the tables of the config file, one per settings object
+SECTIONS: dict[str, type[Any]] = {
+    "cleaner": CleanerSettings,
+    "streams": StreamSettings,
+    "crawler": CrawlerSettings,
+    "service": ServiceSettings,
+}
 
 
 def _coerce(kind: str, raw: str) -> Any:
@@ -88,13 +112,81 @@ def _coerce(kind: str, raw: str) -> Any:
     return raw
 
 
+def _toml_kind(kind: str) -> str:
+    """What a TOML value of a field of type ``kind`` must be: a boolean, an integer, a number or a string."""
+    if "bool" in kind:
+        return "bool"
+    if "int" in kind:
+        return "int"
+    if "float" in kind:
+        return "float"
+    return "str"
+
+
+TOML_KINDS: dict[str, tuple[str, tuple[type, ...]]] = {
+    "bool": ("true or false", (bool,)),
+    "int": ("a whole number", (int,)),
+    "float": ("a number", (int, float)),
+    "str": ("a string in quotes", (str,)),
+}
+
+
+def check_value(where: str, name: str, kind: str, value: Any) -> None:
+    """A TOML value of the field's type, or a :class:`SettingsError` naming the file, table and key."""
+    wanted, types = TOML_KINDS[_toml_kind(kind)]
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+        shown = json.dumps(value, ensure_ascii=False, default=str)
+        raise SettingsError(f"{where} {name} must be {wanted}, not {shown}")
+
+
+def check_table(config: Path, section: str, table: Mapping[str, Any]) -> None:
+    """Every key of a table is a setting of its object, with a value of that setting's type."""
+    kinds = {f.name: str(f.type) for f in fields(SECTIONS[section])}
+    unknown = sorted(set(table) - set(kinds))
+    if unknown:
+        raise SettingsError(f"{config}: unknown [{section}] setting(s): {', '.join(unknown)}")
+    for name, value in table.items():
+        check_value(f"{config}: [{section}]", name, kinds[name], value)
+
+
 def read_config(config: Path | None) -> dict[str, Any]:
+    """The config file's tables; anything but the known tables and ``data_dir`` at the top is an error."""
     if config is None:
         return {}
     try:
-        return tomllib.loads(config.read_text(encoding="utf-8"))
+        data = tomllib.loads(config.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"cannot read {config}: {error}") from error
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, dict):
+            check_table(config, key, value)
+            continue
+        if key == "data_dir":
+            check_value(f"{config}:", key, "str", value)
+            continue
+        known = ", ".join(f"[{name}]" for name in SECTIONS)
+        what = f"table [{key}]" if isinstance(value, dict) else f"top-level key {key}"
+        raise SettingsError(f"{config}: unknown {what} (the tables are {known}, and data_dir may stand above them)")
+    return data
+
+
+def data_dir(config: Path | None, env: Mapping[str, str] | None = None) -> str | None:
+    """The data directory: ``NEWSFLOW_DATA_DIR``, else ``data_dir`` at the top of the config file, else none."""
+    env = os.environ if env is None else env
+    if env.get(DATA_DIR_ENV):
+        return env[DATA_DIR_ENV]
+    value = read_config(config).get("data_dir")
+    return str(value) if value else None
+
+
+def in_data_dir(cls: type[Any], folder: str) -> dict[str, str]:
+    """The state files of ``cls`` moved into ``folder``: every field whose default lies under ``data/``."""
+    moved = {}
+    for f in fields(cls):
+        default = f.default
+        if isinstance(default, str) and default.startswith(DEFAULT_DATA_DIR + "/"):
+            moved[f.name] = str(Path(folder) / default.removeprefix(DEFAULT_DATA_DIR + "/"))
+    return moved
 
 
 def resolve(
@@ -105,14 +197,19 @@ def resolve(
     config: Path | None,
     env: Mapping[str, str] | None,
     flags: Mapping[str, Any],
+    data: str | None = None,
 ) -> T:
-    """One settings object from its file section, its environment variables and flags, in that order."""
+    """One settings object from its file section, its environment variables and flags, in that order.
+
+    The data directory (:func:`data_dir`) moves the defaults of every state file together; a
+    path set on its own still wins. ``data`` is a data directory given as a flag (``--demo``):
+    it wins over every path setting.
+    """
     kinds = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
-    values: dict[str, Any] = dict(read_config(config).get(section, {}))
-    unknown = sorted(set(values) - set(kinds))
-    if unknown:
-        raise SettingsError(f"{config}: unknown [{section}] setting(s): {', '.join(unknown)}")
     env = os.environ if env is None else env
+    folder = data_dir(config, env)
+    values: dict[str, Any] = in_data_dir(cls, folder) if folder else {}
+    values.update(read_config(config).get(section, {}))
     for key, raw in env.items():
         if key.startswith(prefix):
             name = key[len(prefix) :].lower()
@@ -122,6 +219,8 @@ def resolve(
                 values[name] = _coerce(kinds[name], raw)
             except ValueError as error:
                 raise SettingsError(f"{key}={raw!r}: {error}") from error
+    if data is not None:
+        values.update(in_data_dir(cls, data))
     values.update({k: v for k, v in flags.items() if v is not None})
     try:
         return cls(**values)
@@ -129,17 +228,33 @@ def resolve(
         raise SettingsError(str(error)) from error
 
 
-def cleaner_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> CleanerSettings:
-    return resolve(CleanerSettings, section="cleaner", prefix=ENV_PREFIX, config=config, env=env, flags=flags)
+def cleaner_settings(
+    config: Path | None = None, env: Mapping[str, str] | None = None, *, data: str | None = None, **flags: Any
+) -> CleanerSettings:
+    return resolve(
+        CleanerSettings, section="cleaner", prefix=ENV_PREFIX, config=config, env=env, flags=flags, data=data
+    )
 
 
-def stream_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> StreamSettings:
-    return resolve(StreamSettings, section="streams", prefix=STREAMS_ENV_PREFIX, config=config, env=env, flags=flags)
+def stream_settings(
+    config: Path | None = None, env: Mapping[str, str] | None = None, *, data: str | None = None, **flags: Any
+) -> StreamSettings:
+    return resolve(
+        StreamSettings, section="streams", prefix=STREAMS_ENV_PREFIX, config=config, env=env, flags=flags, data=data
+    )
 
 
-def crawler_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> CrawlerSettings:
-    return resolve(CrawlerSettings, section="crawler", prefix=CRAWLER_ENV_PREFIX, config=config, env=env, flags=flags)
+def crawler_settings(
+    config: Path | None = None, env: Mapping[str, str] | None = None, *, data: str | None = None, **flags: Any
+) -> CrawlerSettings:
+    return resolve(
+        CrawlerSettings, section="crawler", prefix=CRAWLER_ENV_PREFIX, config=config, env=env, flags=flags, data=data
+    )
 
 
-def service_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> ServiceSettings:
-    return resolve(ServiceSettings, section="service", prefix=SERVICE_ENV_PREFIX, config=config, env=env, flags=flags)
+def service_settings(
+    config: Path | None = None, env: Mapping[str, str] | None = None, *, data: str | None = None, **flags: Any
+) -> ServiceSettings:
+    return resolve(
+        ServiceSettings, section="service", prefix=SERVICE_ENV_PREFIX, config=config, env=env, flags=flags, data=data
+    )

@@ -13,13 +13,17 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """Within the block, SIGTERM/SIGINT set the yielded event; a second signal is left to the default."""
+def stop_on_signals(*, announce: bool = True) -> Iterator[threading.Event]:
+    """Within the block, SIGTERM/SIGINT set the yielded event; a second signal is left to the default.
+
+    ``announce`` logs the signal (a command that says itself how it stopped passes ``False``).
+    """
     stop = threading.Event()
     previous: dict[int, object] = {}
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        log.warning("%s received: finishing the current batch, then stopping", signal.Signals(signum).name)
+        if announce:
+            log.warning("%s received: finishing the current batch, then stopping", signal.Signals(signum).name)
         stop.set()
         for sig in previous:
             signal.signal(sig, signal.SIG_DFL)  # a second signal ends the process at once

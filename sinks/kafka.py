@@ -208,6 +208,11 @@ class KafkaLog:
             offsets = self.admin().list_group_offsets({group: None}).get(group, {})
         return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
 
+    def groups(self, topic: str) -> list[str]:
+        with self._asking("the consumer groups"):
+            names = sorted({str(group["group_id"]) for group in self.admin().list_groups()})
+        return [name for name in names if self.committed(name, topic)]
+
     def maintain(self) -> dict[str, int]:
         """Kafka applies retention and compaction itself, from the topic configs."""
         return {}

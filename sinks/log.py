@@ -196,6 +196,9 @@ class Log(Protocol):
     def committed(self, group: str, topic: str) -> dict[int, int]:
         """The group's committed offsets (next to read) for ``topic``; partitions without one are absent."""
 
+    def groups(self, topic: str) -> list[str]:
+        """The consumer groups that have committed offsets on ``topic``, sorted."""
+
     def maintain(self) -> dict[str, int]:
         """Apply retention and compaction where the log does not do it itself; records removed per topic."""
 

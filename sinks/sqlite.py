@@ -160,6 +160,10 @@ class SqliteLog:
         )
         return dict(rows.fetchall())
 
+    def groups(self, topic: str) -> list[str]:
+        rows = self._conn.execute("SELECT DISTINCT grp FROM group_offsets WHERE topic = ? ORDER BY grp", (topic,))
+        return [str(row[0]) for row in rows.fetchall()]
+
     # -- retention and compaction --------------------------------------------------------
     def maintain(self, now: int | None = None) -> dict[str, int]:
         """Apply each topic's retention and compaction; returns records removed per topic.
@@ -329,6 +333,7 @@ class SqliteConsumer(ConsumerBase):
         self._conn = log.connection()
         self._all = [(t, p) for t in topics for p in range(log.partitions(t))]
         self._positions: dict[TopicPartition, int] = {}
+        self._reads = 0
         if group is None:
             for tp in self._all:
                 self._positions[tp] = self._start_position(tp)
@@ -424,7 +429,10 @@ class SqliteConsumer(ConsumerBase):
     def _read(self, max_records: int) -> list[Message]:
         messages: list[Message] = []
         assigned = sorted(self._positions)
-        random.shuffle(assigned)  # no partition starves another
+        if assigned:  # each read starts one partition further: none starves, and a rerun reads in the same order
+            turn = self._reads % len(assigned)
+            assigned = assigned[turn:] + assigned[:turn]
+        self._reads += 1
         for tp in assigned:
             room = max_records - len(messages)
             if room <= 0:

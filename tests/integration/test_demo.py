@@ -41,19 +41,24 @@ def expected_summary() -> dict[str, object]:
     }
 
 
-def test_demo_crawls_cleans_and_summarises(tmp_path: Path) -> None:
+def newsflow(cwd: Path, *args: str) -> str:
+    """Run a command as a newcomer does, in a fresh folder with no NEWSFLOW_* settings; its stdout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
     done = subprocess.run(
-        [sys.executable, "-m", "newsflow.cli", "demo"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "newsflow.cli", *args],
+        cwd=cwd,
         env={**env, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=100,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_demo_crawls_cleans_and_summarises(tmp_path: Path) -> None:
+    out = newsflow(tmp_path, "demo")
     want = expected_summary()
-    out = done.stdout
     assert f"raw pages       {want['raw pages']}\n" in out
     assert f"articles        {want['articles']}  ({want['reposts']} marked as reposts)" in out
     rejections = want["rejections"]
@@ -62,6 +67,13 @@ def test_demo_crawls_cleans_and_summarises(tmp_path: Path) -> None:
     for reason, count in rejections.items():
         assert f"  {reason:<26}{count}\n" in out
     assert (tmp_path / "data" / "demo" / "newsflow.db").exists()
+    # the README shows what the demo prints (its time aside)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("What it prints", 1)[1].split("```\n", 2)[1].splitlines()
+    printed = out.splitlines()[: len(sample)]
+    assert [re.sub(r"\d+\.\d s$", "N s", line) for line in printed] == [
+        re.sub(r"\d+\.\d s$", "N s", line) for line in sample
+    ]
     sample = json.loads(out[out.index("{") :])
     # the multi-page articles were fetched whole and joined: their text is every page's
     manifest = json.loads((demo_root() / "manifest.json").read_text(encoding="utf-8"))
@@ -75,16 +87,7 @@ def test_demo_crawls_cleans_and_summarises(tmp_path: Path) -> None:
     assert sample["site"] == "qinghe_demo" and sample["region"] == "河北省/清河市" and sample["title"]
 
     # status after the demo shows the numbers the demo printed
-    shown = subprocess.run(
-        [sys.executable, "-m", "newsflow.cli", "status", "--demo", "--json"],
-        cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert shown.returncode == 0, shown.stderr[-3000:]
-    [site] = json.loads(shown.stdout)["sites"]
+    [site] = json.loads(newsflow(tmp_path, "status", "--demo", "--json"))["sites"]
     last = site["last_crawl"]
     printed = dict(re.findall(r"^(pages fetched|raw pages|articles|rejections) +(\d+)", out, re.M))
     assert printed == {
@@ -94,3 +97,7 @@ def test_demo_crawls_cleans_and_summarises(tmp_path: Path) -> None:
         "rejections": str(last["rejections"]),
     }
     assert last["outcome"] == "finished" and site["site"] == "qinghe_demo"
+
+    # the summary's own advice reads the demo's articles back
+    assert "read it with    newsflow consume articles --demo --pretty\n" in out
+    assert len(newsflow(tmp_path, "consume", "articles", "--demo").splitlines()) == want["articles"]

@@ -255,6 +255,16 @@ def test_run_demo_serves_the_portal_and_status_shows_its_crawl(tmp_path: Path, p
     assert last["rejections"] == sum(dict(want["rejections"]).values()) and last["fetched"] > last["emitted"]
     assert site["canary"] == "learning" and site["next_run"]
 
+    # started again, it waits for the next scheduled crawl and says when that is
+    again = Proc(["run", "--demo", "--metrics-port", "-1"], env, tmp_path / "again.log", cwd=tmp_path)
+    procs.append(again)
+    again.wait_for(lambda t: "next crawl: qinghe_demo at" in t, 60, "the next crawl announced")
+    assert again.terminate() == 0, again.text()[-3000:]
+    [line] = [line for line in again.text().splitlines() if "next crawl: qinghe_demo" in line]
+    assert re.search(r"\(in (\d+ h )?\d+ min\)", line) and json.loads(line)["next_run"][:19] == site["next_run"][:19], (
+        line
+    )
+
 
 # -- 2. roles over Kafka -----------------------------------------------------------------------------
 SITES = 5

@@ -235,3 +235,12 @@ def test_an_invalid_css_selector_in_hints_fails_validation(tmp_path: Path) -> No
     path = write(tmp_path, "siping", GOOD.format(id="siping") + "hints: {body_selector: 'div#content['}\n")
     with pytest.raises(SiteConfigError, match="hints: body_selector 'div#content\\[' is not a CSS selector"):
         load_site(path)
+
+
+def test_an_invalid_css_selector_fails_validation(tmp_path: Path) -> None:
+    write(tmp_path, "siping", GOOD.format(id="siping") + "hints: {body_selector: 'div#content['}\n")
+    result = CliRunner().invoke(main, ["sites", "validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "siping.yaml" in result.output and "body_selector 'div#content[' is not a CSS selector" in result.output
+    write(tmp_path, "siping", GOOD.format(id="siping") + "hints: {body_selector: 'div#content > p.text'}\n")
+    assert CliRunner().invoke(main, ["sites", "validate", str(tmp_path)]).exit_code == 0

@@ -4,7 +4,8 @@ The pages of PATH go on the raw topic again and again (each copy under its own U
 there are ``--pages`` records; then a fresh process (spawned, so it holds nothing of this
 one) runs the cleaning worker on them until the group has caught up, and notes its
 resident set (VmRSS in /proc/self/status) after every ``--every`` pages cleaned, and its
-peak (``ru_maxrss``). Flat after the first hundred pages means nothing accumulates per
+peak (``ru_maxrss``), and the same of the processes below it (the cleaner runs pages in a
+child under a time limit, forked from a forkserver). Flat after the first hundred pages means nothing accumulates per
 page: not the character model, not the OpenCC tables, not the near-duplicate index. The RSS
 moves with the batch in hand, so the summary compares the high-water marks of the two halves.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -37,12 +39,48 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "
 FETCHED_AT = "2026-11-20T08:00:00+08:00"
 
 
-def rss_mb() -> float:
-    """This process's resident set now, in MB (VmRSS)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int | str = "self") -> float:
+    """A process's resident set now, in MB (VmRSS); 0.0 for one that has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status (this benchmark needs Linux)")
+    raise RuntimeError(f"no VmRSS in /proc/{pid}/status (this benchmark needs Linux)")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``: the cleaner's forkserver and the child that cleans under the time limit."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def pss_mb(pid: int) -> float:
+    """A process's proportional set (its private pages, and its share of those it shares), in MB."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in rollup.splitlines() if line.startswith("Pss:")), 0.0)
+
+
+def tree_rss_mb() -> tuple[float, float]:
+    """(this process's VmRSS, the processes' below it PSS) in MB: the worker and the cleaner it runs pages
+    in; PSS, because a forked child shares most of its pages with the forkserver it came from."""
+    return rss_mb(), sum(pss_mb(child) for child in descendants(os.getpid()))
 
 
 def peak_rss_mb() -> float:
@@ -67,16 +105,19 @@ def put_raw(settings: StreamSettings, path: Path, n: int) -> None:
     log.close()
 
 
-def measure_worker(settings: StreamSettings, every: int, samples: multiprocessing.Queue[tuple[int, float]]) -> None:
-    """Run the worker until caught up; put (pages cleaned, VmRSS MB) after each ``every`` pages, then the peak."""
-    samples.put((0, rss_mb()))
+Sample = tuple[int, float, float]  # pages cleaned, worker MB, cleaner processes MB
+
+
+def measure_worker(settings: StreamSettings, every: int, samples: multiprocessing.Queue[Sample]) -> None:
+    """Run the worker until caught up; put (pages cleaned, MB, MB) after each ``every`` pages, then the peak."""
+    samples.put((0, *tree_rss_mb()))
     cleaned = 0
 
     def note(outputs: Sequence[Record]) -> None:
         nonlocal cleaned
         before, cleaned = cleaned, cleaned + len(outputs)
         if cleaned // every > before // every:
-            samples.put((cleaned, rss_mb()))
+            samples.put((cleaned, *tree_rss_mb()))
 
     log = open_log(settings)
     try:
@@ -84,7 +125,7 @@ def measure_worker(settings: StreamSettings, every: int, samples: multiprocessin
             worker.run(exit_when_idle=True)
     finally:
         log.close()
-    samples.put((-1, peak_rss_mb()))
+    samples.put((-1, peak_rss_mb(), 0.0))
 
 
 def main() -> None:
@@ -104,34 +145,35 @@ def main() -> None:
         )
         put_raw(settings, args.path, args.pages)
         spawn = multiprocessing.get_context("spawn")
-        samples: multiprocessing.Queue[tuple[int, float]] = spawn.Queue()
+        samples: multiprocessing.Queue[Sample] = spawn.Queue()
         child = spawn.Process(target=measure_worker, args=(settings, args.every, samples))
         child.start()
-        rows = []
+        rows: list[Sample] = []
         while True:
-            cleaned, mb = samples.get()
-            if cleaned < 0:
-                peak = mb
+            sample = samples.get()
+            if sample[0] < 0:
+                peak = sample[1]
                 break
-            rows.append((cleaned, mb))
+            rows.append(sample)
         child.join()
 
     print(f"\ncleaning worker on the embedded log, {args.pages} raw pages cycling through {args.path}\n")
-    print("| pages cleaned | VmRSS MB | since 100 pages |")
-    print("| ---: | ---: | ---: |")
-    base = next((mb for cleaned, mb in rows if cleaned >= 100), rows[0][1])
-    for cleaned, mb in rows:
-        growth = f"{mb - base:+.1f}" if cleaned >= 100 else ""
-        print(f"| {cleaned} | {mb:.1f} | {growth} |")
-    print(f"| peak (ru_maxrss) | {peak:.1f} | |")
+    print("| pages cleaned | worker VmRSS MB | cleaner processes PSS MB | total | since 100 pages |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    totals = [(cleaned, worker + cleaner) for cleaned, worker, cleaner in rows]
+    base = next((mb for cleaned, mb in totals if cleaned >= 100), totals[0][1])
+    for (cleaned, worker, cleaner), (_, total) in zip(rows, totals, strict=True):
+        growth = f"{total - base:+.1f}" if cleaned >= 100 else ""
+        print(f"| {cleaned} | {worker:.1f} | {cleaner:.1f} | {total:.1f} | {growth} |")
+    print(f"| worker peak (ru_maxrss) | {peak:.1f} | | | |")
     # RSS moves with the batch in hand (a batch of 900 kB pages weighs more than one of 20 kB pages):
     # what accumulates shows as a higher high-water mark in the second half than in the first
-    after = [(cleaned, mb) for cleaned, mb in rows if cleaned >= 100]
+    after = [(cleaned, mb) for cleaned, mb in totals if cleaned >= 100]
     middle = after[len(after) // 2][0] if after else 0
     first = max((mb for cleaned, mb in after if cleaned < middle), default=base)
     second = max((mb for cleaned, mb in after if cleaned >= middle), default=base)
     print(
-        f"\nhighest VmRSS, pages 100–{middle}: {first:.1f} MB; pages {middle}–{after[-1][0] if after else 0}: "
+        f"\nhighest total, pages 100–{middle}: {first:.1f} MB; pages {middle}–{after[-1][0] if after else 0}: "
         f"{second:.1f} MB ({second - first:+.1f} MB)"
     )
     print(f"\nreproduce: {reproduce_command()}")

@@ -106,3 +106,73 @@ def load_char_model() -> CharModel:
     # the pair table holds gains over a backoff that already costs log(0.3)
     unigram_backoff = {c: v + BACKOFF for c, v in unigram.items()}
     return CharModel(unigram=unigram_backoff, pairs=pairs, floor=floor + BACKOFF)
+
+
+WORD_MAGIC = b"NWLM"
+MAX_WORD = 4  # characters in the longest word the table holds
+TOKEN_COST = 3.0  # nats per word: a compound (多地) over the two characters it would otherwise be
+SINGLE_PENALTY = -3.0  # a character no list has as a word: its unigram, less this
+
+
+@dataclass(frozen=True, slots=True)
+class WordModel:
+    """Word unigrams for a max-probability segmentation (jieba's DAG), over simplified script.
+
+    :meth:`score` is the best sum of ``log P(w)`` over the ways to cut a text into words;
+    a single character no list has as a word scores its character unigram less
+    ``SINGLE_PENALTY``, and a text is folded to simplified script character by character
+    first (``t2s``).
+    """
+
+    words: dict[str, float]
+    t2s: dict[int, str]
+    chars: CharModel
+
+    def score(self, text: str) -> float:
+        text = text.translate(self.t2s)
+        words, uni, pairs, floor = self.words, self.chars.unigram, self.chars.pairs, self.chars.floor
+        best = [0.0] * (len(text) + 1)
+        prev = ""
+        for end in range(1, len(text) + 1):
+            char = text[end - 1]
+            logp = words.get(char)
+            if logp is None:
+                logp = uni.get(char, floor)
+                if CJK_RE.match(char):
+                    logp += SINGLE_PENALTY
+            top = best[end - 1] + logp - TOKEN_COST
+            if prev.isascii() or char.isascii():  # numerals: 5月, 约30 (the character model's pairs)
+                top += pairs.get(prev + char, 0.0)
+            prev = char
+            for start in range(max(0, end - MAX_WORD), end - 1):
+                logp = words.get(text[start:end])
+                if logp is not None and best[start] + logp - TOKEN_COST > top:
+                    top = best[start] + logp - TOKEN_COST
+            best[end] = top
+        return best[-1]
+
+
+def _read_word_tables(data: bytes) -> tuple[dict[str, float], dict[int, str]]:
+    if data[:4] != WORD_MAGIC:
+        raise ValueError("not a word model table")
+    n_words, n_t2s, n_bytes = struct.unpack_from("<III", data, 4)
+    offset = 16
+    keys = data[offset : offset + n_bytes].decode("utf-8").split("\n")
+    offset += n_bytes
+    pairs = data[offset : offset + 8 * n_t2s].decode("utf-32-le")
+    offset += 8 * n_t2s
+    values = array("h")
+    values.frombytes(data[offset : offset + 2 * n_words])
+    if sys.byteorder == "big":
+        values.byteswap()
+    words = dict(zip(keys, (v / SCALE for v in values), strict=True))
+    t2s = {ord(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
+    return words, t2s
+
+
+@lru_cache(maxsize=1)
+def load_word_model() -> WordModel:
+    """Load the word tables (``cleaner/data/wordlm.bin``, built by ``tools/build_word_model.py``), once."""
+    data = resources.files("cleaner").joinpath("data/wordlm.bin").read_bytes()
+    words, t2s = _read_word_tables(data)
+    return WordModel(words=words, t2s=t2s, chars=load_char_model())

@@ -30,12 +30,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, repeat
+from itertools import accumulate, product, repeat
 from operator import add
 
 from ftfy import TextFixerConfig, fix_encoding
 
-from cleaner.charlm import CharModel, load_char_model
+from cleaner.charlm import CharModel, load_char_model, load_word_model
 
 # --- 1. UTF-8 read as Latin-1 / cp1252 --------------------------------------------
 # bytes 0x80-0xBF as Latin-1 or cp1252 show them (the sloppy variant keeps 0x81, 0x8D, ...)
@@ -103,6 +103,9 @@ def fix_utf8_as_latin1(line: str) -> str:
 # --- 2. codec inverses over flagged spans ------------------------------------------
 HOLE = "\ufffd"
 PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
+# GBK's ，。、 (A3AC, A1A3, A1A2) read as Big5 are ㄛ﹝﹜; bopomofo and small forms next to
+# Han characters are how GBK read as Big5 shows when its characters are all common ones
+BIG5_MARKS_RE = re.compile("[\u4e00-\u9fff][\u3105-\u3129\ufe50-\ufe6b]|[\u3105-\u3129\ufe50-\ufe6b][\u4e00-\u9fff]")
 LATIN1_LETTERS_RE = re.compile("[\xa0-\xff]")
 SPAN_START_RE = re.compile("(?<=[。！？])")
 UTF8_RUN_RE = re.compile(b"(?:[\xe0-\xef][\x80-\xbf]{2}){4}")  # four CJK characters' worth of UTF-8
@@ -115,6 +118,8 @@ MAX_HOLE_SHARE = 0.4  # of a span's characters lost, beyond which it is not trie
 MAX_PAIR_FILLS = 16  # two lost bytes in a row are enumerated (24,000 candidates) this often per span
 LOOKAHEAD = 8  # bytes after a hole that decide which fillers decode
 CONTEXT = 3  # characters after a hole that the model scores
+WORD_CONTEXT = 6  # characters before a hole that the word model sees
+WORD_BEAM = 16  # candidates for a hole, best by the character model, that the word model rescores
 
 
 def _gbk_bytes(char: str) -> bytes | None:
@@ -151,7 +156,7 @@ def _latin1_letters(text: str, model: CharModel, rare_share: float) -> bool:
 
 def _rare_characters(text: str, model: CharModel, rare_share: float) -> bool:
     """GBK and Big5 read as each other: many rare characters, or private-use ones (GB18030's user area)."""
-    if len(PRIVATE_USE_RE.findall(text)) >= 2:
+    if len(PRIVATE_USE_RE.findall(text)) >= 2 or BIG5_MARKS_RE.search(text):
         return True
     return model.cjk_share_rare(text) >= rare_share
 
@@ -215,8 +220,9 @@ def _fill(
     context: str,
     model: CharModel,
     read_as: str | None,
-) -> bytes | None:
-    """The bytes for ``holes`` lost bytes that decode with what follows and read best after ``context``.
+) -> tuple[bytes, tuple[str, ...]] | None:
+    """The bytes for ``holes`` lost bytes that decode with what follows and read best after ``context``,
+    and the characters the runners-up put in the same place (the rest of their reading alike).
 
     A candidate must decode (with the bytes after it, as far as they decode) and must be
     one the wrong codec could not read, since that is why it was lost.
@@ -224,7 +230,8 @@ def _fill(
     state = decoder.getstate()
     codec = decoder.encoding  # type: ignore[attr-defined]
     probe = codecs.getincrementaldecoder(codec)()
-    best: tuple[float, bytes] | None = None
+    scored: list[tuple[float, bytes, str]] = []
+    before = context[-1:]
     for filler in _fillers(codec, holes, read_as):
         probe.setstate(state)
         try:
@@ -245,10 +252,13 @@ def _fill(
             continue
         if not (_unreadable(filler, following, read_as) or (ends_here and _unreadable(filler, b"", read_as))):
             continue
-        logp = sum(model.logps(context + text[:CONTEXT])[len(context) :])
-        if best is None or logp > best[0]:
-            best = (logp, filler)
-    return best[1] if best else None
+        scored.append((sum(model.logps(before + text[:CONTEXT])[len(before) :]), filler, text))
+    if not scored:
+        return None
+    scored.sort(key=lambda item: item[0], reverse=True)
+    _, filler, text = scored[0]
+    alternatives = tuple(other[0] for _, _, other in scored[:WORD_BEAM] if other[1:] == text[1:])
+    return filler, alternatives
 
 
 def _new_decoder(codec: str) -> codecs.IncrementalDecoder:
@@ -271,6 +281,7 @@ def decode_with_holes(
     if raw.count(None) > MAX_HOLE_SHARE * len(raw):
         return points  # more lost than kept: a page decoded with losses, not one read with the wrong codec
     pairs_left = MAX_PAIR_FILLS
+    filled: list[tuple[int, tuple[str, ...]]] = []
     i = 0
     while i < len(raw):
         encoded = raw[i]
@@ -281,14 +292,16 @@ def decode_with_holes(
                 run += 1
             nxt = i + run
             following = b"".join(_until_hole(raw[nxt:]))[:LOOKAHEAD] if nxt < len(raw) else after
-            encoded = _fill(decoder, 1, following if run == 1 else b"", text[-1:], model, read_as)
-            if encoded is None and run >= 2 and pairs_left:
+            found = _fill(decoder, 1, following if run == 1 else b"", text[-1:], model, read_as)
+            if found is None and run >= 2 and pairs_left:
                 pairs_left -= 1
                 following = following if run == 2 else b""
-                encoded = _fill(decoder, 2, following, text[-1:], model, read_as)
+                found = _fill(decoder, 2, following, text[-1:], model, read_as)
                 width = 2
-            if encoded is None:
+            if found is None:
                 break
+            encoded, alternatives = found
+            filled.append((len(text), alternatives))
         try:
             text += decoder.decode(encoded)
         except UnicodeDecodeError:
@@ -297,11 +310,46 @@ def decode_with_holes(
         if not decoder.getstate()[0]:
             points.append((i, text))
     if i == len(raw) and decoder.getstate()[0] and after:
-        filler = _fill(decoder, 1, after, text[-1:], model, read_as)
-        if filler is not None:
-            text += decoder.decode(filler)
+        found = _fill(decoder, 1, after, text[-1:], model, read_as)
+        if found is not None:
+            filled.append((len(text), found[1]))
+            text += decoder.decode(found[0])
             points.append((i, text))
-    return points
+    if not points or not filled:
+        return points
+    final = rechoose(points[-1][1], filled, after.decode(codec, errors="ignore")[:WORD_CONTEXT])
+    return [(used, final[: len(prefix)]) for used, prefix in points]
+
+
+def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], after: str = "") -> str:
+    """Choose again, by the word model over the whole reading, the characters lost bytes left open.
+
+    ``filled`` holds each lost character's position and the characters it may be (the
+    character model's best few); characters lost next to each other are chosen together.
+    """
+    words = load_word_model()
+    chars = list(text)
+    options = [(at, alts) for at, alts in filled if at < len(chars) and len(alts) > 1 and chars[at] in alts]
+    groups: list[list[tuple[int, tuple[str, ...]]]] = []
+    for item in options:
+        if groups and item[0] - groups[-1][-1][0] <= 2 and len(groups[-1]) < 2:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    for group in groups:
+        lo = max(0, group[0][0] - WORD_CONTEXT)
+        hi = group[-1][0] + WORD_CONTEXT + 1
+        best: tuple[float, tuple[str, ...]] | None = None
+        for combo in product(*(alts for _, alts in group)):
+            for (at, _), char in zip(group, combo, strict=True):
+                chars[at] = char
+            window = "".join(chars[lo:hi]) + (after if hi >= len(chars) else "")
+            score = words.score(window)
+            if best is None or score > best[0]:
+                best = (score, combo)
+        for (at, _), char in zip(group, best[1], strict=True):  # type: ignore[index]
+            chars[at] = char
+    return "".join(chars)
 
 
 def _until_hole(raw: list[bytes | None]) -> list[bytes]:

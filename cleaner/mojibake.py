@@ -268,7 +268,14 @@ def _new_decoder(codec: str) -> codecs.IncrementalDecoder:
 
 
 def decode_with_holes(
-    raw: list[bytes | None], codec: str, model: CharModel, *, read_as: str | None, after: bytes = b""
+    raw: list[bytes | None],
+    codec: str,
+    model: CharModel,
+    *,
+    read_as: str | None,
+    after: bytes = b"",
+    before: str = "",
+    max_hole_share: float = MAX_HOLE_SHARE,
 ) -> list[tuple[int, str]]:
     """Decode ``raw`` (None: a lost byte) as far as it goes: (items consumed, text) at each aligned point.
 
@@ -278,7 +285,7 @@ def decode_with_holes(
     decoder = _new_decoder(codec)
     text = ""
     points: list[tuple[int, str]] = []
-    if raw.count(None) > MAX_HOLE_SHARE * len(raw):
+    if raw.count(None) > max_hole_share * len(raw):
         return points  # more lost than kept: a page decoded with losses, not one read with the wrong codec
     pairs_left = MAX_PAIR_FILLS
     filled: list[tuple[int, tuple[str, ...]]] = []
@@ -317,15 +324,35 @@ def decode_with_holes(
             points.append((i, text))
     if not points or not filled:
         return points
-    final = rechoose(points[-1][1], filled, after.decode(codec, errors="ignore")[:WORD_CONTEXT])
+    final = rechoose(points[-1][1], filled, after=after.decode(codec, errors="ignore"), before=before)
     return [(used, final[: len(prefix)]) for used, prefix in points]
 
 
-def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], after: str = "") -> str:
+PAIRS = {"“": "”", "（": "）", "《": "》", "‘": "’", "(": ")"}
+CLOSERS = {close: open_ for open_, close in PAIRS.items()}
+PAIR_GAIN = 3.0  # nats for a quote or bracket that opens or closes what the text around it needs
+
+
+def _pairing(before: str, char: str, following: str) -> float:
+    """What a quote or bracket gains where it stands: a closer after an opener left open, an opener
+    where none is open and its closer follows; the opposite loses as much."""
+    if char in CLOSERS:
+        open_ = CLOSERS[char]
+        return PAIR_GAIN if before.count(open_) > before.count(char) else -PAIR_GAIN
+    if char in PAIRS:
+        close = PAIRS[char]
+        if before.count(char) > before.count(close):
+            return -PAIR_GAIN
+        return PAIR_GAIN if close in following else 0.0
+    return 0.0
+
+
+def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], *, after: str = "", before: str = "") -> str:
     """Choose again, by the word model over the whole reading, the characters lost bytes left open.
 
     ``filled`` holds each lost character's position and the characters it may be (the
     character model's best few); characters lost next to each other are chosen together.
+    A quote or bracket among them is weighed by the ones around it (:func:`_pairing`).
     """
     words = load_word_model()
     chars = list(text)
@@ -343,8 +370,11 @@ def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], after: str = 
         for combo in product(*(alts for _, alts in group)):
             for (at, _), char in zip(group, combo, strict=True):
                 chars[at] = char
-            window = "".join(chars[lo:hi]) + (after if hi >= len(chars) else "")
+            window = "".join(chars[lo:hi]) + (after[:WORD_CONTEXT] if hi >= len(chars) else "")
             score = words.score(window)
+            for at, char in zip((at for at, _ in group), combo, strict=True):
+                if char in PAIRS or char in CLOSERS:
+                    score += _pairing(before + "".join(chars[:at]), char, "".join(chars[at + 1 :]) + after)
             if best is None or score > best[0]:
                 best = (score, combo)
         for (at, _), char in zip(group, best[1], strict=True):  # type: ignore[index]
@@ -483,7 +513,7 @@ def _best_run(line: str, start: int, model: CharModel) -> tuple[list[bytes | Non
         if found is None:
             continue
         raw, end = found
-        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model)
+        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model, before=line[:start])
         if text is not None:
             decoded.append((raw, text, end))
         ends_on_ascii = line[found[1] - 1].isascii() or (found[1] < len(line) and line[found[1]].isascii())
@@ -499,9 +529,10 @@ def _gbk_context(text: str) -> bytes:
     return text.encode("gbk", errors="ignore")[:LOOKAHEAD]
 
 
-def _decode_run(raw: list[bytes | None], after: bytes, model: CharModel) -> str | None:
+def _decode_run(raw: list[bytes | None], after: bytes, model: CharModel, *, before: str = "") -> str | None:
     """Decode a realigned run; a dropped byte (or a lead left without its trail) is chosen by the model."""
-    points = decode_with_holes(raw, "gbk", model, read_as="gbk", after=after)
+    # the anchor is the evidence: a run may be short and end on its lost byte (``?!?`` is 。 + a quote)
+    points = decode_with_holes(raw, "gbk", model, read_as="gbk", after=after, before=before, max_hole_share=1.0)
     if not points or points[-1][0] != len(raw):
         return None
     return points[-1][1]
@@ -582,7 +613,9 @@ def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
     return out
 
 
-def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tuple[float, str] | None:
+def _best_split(
+    text: str, at: int, model: CharModel, *, trail_lost: bool, gain: float = 0.0
+) -> tuple[float, str] | None:
     """The best two characters for ``text[at]`` and how much they gain over it (scored table-wise)."""
     candidates = _split_candidates(text[at], trail_lost=trail_lost)
     if not candidates:
@@ -603,7 +636,12 @@ def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tu
     ):
         if part:
             scores = list(map(add, scores, part))
-    best = max(range(len(scores)), key=scores.__getitem__)
+    # the character model's best few that gain, chosen between by the words around them
+    ranked = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:WORD_BEAM]
+    beam = [i for i in ranked if scores[i] - current > gain] or ranked[:1]
+    words = load_word_model()
+    left, right = text[max(0, at - WORD_CONTEXT) : at], text[at + 1 : at + 1 + WORD_CONTEXT]
+    best = max(beam, key=lambda i: words.score(left + firsts[i] + seconds[i] + right))
     return scores[best] - current, firsts[best] + seconds[best]
 
 
@@ -618,7 +656,7 @@ def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gai
     def score(at: int) -> tuple[float, str] | None:
         if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
             return None
-        return _best_split(text, at, model, trail_lost=at in filled)
+        return _best_split(text, at, model, trail_lost=at in filled, gain=gain)
 
     found = {at: score(at) for at in range(2, len(text))}
     for _ in range(limit):

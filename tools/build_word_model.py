@@ -14,10 +14,16 @@ model's unigram less a penalty at load time). Only simplified words are stored: 
 is folded to simplified script character by character (a table of OpenCC's t2s
 single-character mappings ships in the same file) before it is segmented.
 
-File layout (little-endian): ``NWLM`` magic, word count, t2s pair count (uint32
-each), the words joined by ``\\n`` (UTF-8, length-prefixed by a uint32 byte count),
-the t2s pairs (UTF-32, two code points each), then the values as int16 in hundredths
-of a nat. Run: ``python tools/build_word_model.py``.
+The words are stored by first character, one string per character: each word is
+``\\n`` + its other characters + ``\\t`` + ``-log P`` in hundredths of a nat as one
+character of plane 15 (private use). A lookup is a dictionary access and one
+``str.find``, so loading builds a dictionary of some 15,000 strings, not of 330,000
+words (tens of milliseconds, not hundreds).
+
+File layout (little-endian): ``NWLM`` magic, first-character count, t2s pair count,
+byte length of the words (uint32 each), the first characters (UTF-32), the length
+of each one's string in characters (uint32), the t2s pairs (UTF-32, two code points
+each), then the strings, concatenated (UTF-8). Run: ``python tools/build_word_model.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ import opencc
 OUT = Path(__file__).resolve().parent.parent / "cleaner" / "data" / "wordlm.bin"
 MAGIC = b"NWLM"
 SCALE = 100
+VALUE_BASE = 0xF0000  # -log P in hundredths of a nat, as a character of plane 15 (private use)
+VALUE_SPAN = 0x10000
 MAX_LEN = 4
 MIN_COUNT = 3.0
 CJK_LO, CJK_HI = 0x3400, 0x9FFF
@@ -77,18 +85,30 @@ def build() -> tuple[dict[str, float], dict[str, str]]:
     return words, t2s_table(chars)
 
 
+def buckets(words: dict[str, float]) -> dict[str, str]:
+    """Words by their first character: ``\\n`` + the rest + ``\\t`` + the value as one character."""
+    out: dict[str, list[str]] = {}
+    for word, logp in words.items():
+        code = min(VALUE_SPAN - 1, round(-logp * SCALE))
+        out.setdefault(word[0], []).append(f"\n{word[1:]}\t{chr(VALUE_BASE + code)}")
+    return {first: "".join(entries) for first, entries in sorted(out.items())}
+
+
 def main() -> None:
     words, t2s = build()
-    keys = "\n".join(words).encode("utf-8")
-    pairs = "".join(t + s for t, s in t2s.items()).encode("utf-32-le")
-    values = array("h", (max(-32768, round(v * SCALE)) for v in words.values()))
+    table = buckets(words)
+    firsts = "".join(table).encode("utf-32-le")
+    lengths = array("I", (len(bucket) for bucket in table.values()))
     if sys.byteorder == "big":
-        values.byteswap()
+        lengths.byteswap()
+    blob = "".join(table.values()).encode("utf-8")
+    pairs = "".join(t + s for t, s in t2s.items()).encode("utf-32-le")
     with OUT.open("wb") as out:
-        out.write(MAGIC + struct.pack("<III", len(words), len(t2s), len(keys)))
-        out.write(keys)
+        out.write(MAGIC + struct.pack("<III", len(table), len(t2s), len(blob)))
+        out.write(firsts)
+        out.write(lengths.tobytes())
         out.write(pairs)
-        out.write(values.tobytes())
+        out.write(blob)
     print(f"{len(words)} words, {len(t2s)} t2s characters -> {OUT} ({OUT.stat().st_size:,} bytes)")
 
 

@@ -431,13 +431,15 @@ def _best_prefix(chunk: str, inverse: CodecInverse, model: CharModel, margin: fl
 
 def invert_codecs(line: str, model: CharModel, *, margin: float, rare_share: float) -> tuple[str, list[str]]:
     """Replace every flagged span by its best codec inverse; return the line and the kinds repaired."""
-    if line.isascii() or not any(inverse.smells(line, model, rare_share) for inverse in INVERSES):
+    if line.isascii():
+        return line, []
+    # a damaged span may be one sentence of a long clean line: the detectors look at each
+    chunks = [chunk for chunk in SPAN_START_RE.split(line) if chunk]
+    if not any(inverse.smells(chunk, model, rare_share) for chunk in chunks for inverse in INVERSES):
         return line, []
     out: list[str] = []
     kinds: list[str] = []
-    for chunk in SPAN_START_RE.split(line):
-        if not chunk:
-            continue
+    for chunk in chunks:
         best: tuple[float, int, str, str] | None = None
         for inverse in INVERSES:
             if not inverse.smells(chunk, model, rare_share):

@@ -275,12 +275,15 @@ def decode_with_holes(
     read_as: str | None,
     after: bytes = b"",
     before: str = "",
+    after_text: str | None = None,
     max_hole_share: float = MAX_HOLE_SHARE,
 ) -> list[tuple[int, str]]:
     """Decode ``raw`` (None: a lost byte) as far as it goes: (items consumed, text) at each aligned point.
 
     Lost bytes are filled one at a time where one byte completes a character, else two
     at a time; ``after`` is what follows ``raw`` in the line (context for the last hole).
+    The characters lost bytes left open are then chosen again over the whole reading
+    (:func:`rechoose`), with ``before`` and ``after_text`` (the line around ``raw``) as context.
     """
     decoder = _new_decoder(codec)
     text = ""
@@ -324,7 +327,9 @@ def decode_with_holes(
             points.append((i, text))
     if not points or not filled:
         return points
-    final = rechoose(points[-1][1], filled, after=after.decode(codec, errors="ignore"), before=before)
+    if after_text is None:
+        after_text = after.decode(codec, errors="ignore")
+    final = rechoose(points[-1][1], filled, after=after_text, before=before)
     return [(used, final[: len(prefix)]) for used, prefix in points]
 
 
@@ -515,7 +520,7 @@ def _best_run(line: str, start: int, model: CharModel) -> tuple[list[bytes | Non
         if found is None:
             continue
         raw, end = found
-        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model, before=line[:start])
+        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model, around=(line[:start], line[end:]))
         if text is not None:
             decoded.append((raw, text, end))
         ends_on_ascii = line[found[1] - 1].isascii() or (found[1] < len(line) and line[found[1]].isascii())
@@ -531,10 +536,15 @@ def _gbk_context(text: str) -> bytes:
     return text.encode("gbk", errors="ignore")[:LOOKAHEAD]
 
 
-def _decode_run(raw: list[bytes | None], after: bytes, model: CharModel, *, before: str = "") -> str | None:
+def _decode_run(
+    raw: list[bytes | None], after: bytes, model: CharModel, *, around: tuple[str, str] = ("", "")
+) -> str | None:
     """Decode a realigned run; a dropped byte (or a lead left without its trail) is chosen by the model."""
     # the anchor is the evidence: a run may be short and end on its lost byte (``?!?`` is 。 + a quote)
-    points = decode_with_holes(raw, "gbk", model, read_as="gbk", after=after, before=before, max_hole_share=1.0)
+    before, following = around
+    points = decode_with_holes(
+        raw, "gbk", model, read_as="gbk", after=after, before=before, after_text=following, max_hole_share=1.0
+    )
     if not points or points[-1][0] != len(raw):
         return None
     return points[-1][1]

@@ -11,6 +11,12 @@ score about -7 nats per character, GBK/UTF-8 mojibake about -11.
 
 Scoring is table-driven: ``map`` over the characters and over adjacent pairs, no
 Python loop per character.
+
+The character model ranks the characters a lost byte may have been; the word model
+(:class:`WordModel`, ``cleaner/data/wordlm.bin`` from ``tools/build_word_model.py``)
+chooses among its best few by the words around them: a max-probability segmentation
+over jieba's and wordfreq's word lists, as jieba's DAG does. It loads (about 25 ms)
+only when a lost byte is filled.
 """
 
 from __future__ import annotations

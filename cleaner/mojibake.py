@@ -10,7 +10,7 @@ Order per line (the repair stage applies them in this order):
    private-use characters, Latin-1 letters): the span is encoded back with the codec
    it was wrongly read with and decoded with the right one: UTF-8 read as GBK
    (``銆傗€滅柅鎯``), GBK read as Latin-1, GBK read as Big5 and Big5 read as GBK.
-   A damaged span starts a line or follows a full stop; it ends where the decode fails
+   A damaged span starts a line or follows a full stop or a semicolon; it ends where the decode fails
    or where the character model stops gaining. Each U+FFFD is one lost byte; it is
    enumerated over the values the surviving bytes allow, and the model chooses over
    the context. A span is replaced only when it gains ``repair_margin`` nats per
@@ -107,7 +107,7 @@ PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
 # Han characters are how GBK read as Big5 shows when its characters are all common ones
 BIG5_MARKS_RE = re.compile("[\u4e00-\u9fff][\u3105-\u3129\ufe50-\ufe6b]|[\u3105-\u3129\ufe50-\ufe6b][\u4e00-\u9fff]")
 LATIN1_LETTERS_RE = re.compile("[\xa0-\xff]")
-SPAN_START_RE = re.compile("(?<=[。！？])")
+SPAN_START_RE = re.compile("(?<=[。！？；])")
 UTF8_RUN_RE = re.compile(b"(?:[\xe0-\xef][\x80-\xbf]{2}){4}")  # four CJK characters' worth of UTF-8
 MIN_LATIN1_LETTERS = 4
 FILL_BYTES = tuple(bytes((b,)) for b in range(0x80, 0xFF))

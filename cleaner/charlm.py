@@ -11,6 +11,12 @@ score about -7 nats per character, GBK/UTF-8 mojibake about -11.
 
 Scoring is table-driven: ``map`` over the characters and over adjacent pairs, no
 Python loop per character.
+
+The character model ranks the characters a lost byte may have been; the word model
+(:class:`WordModel`, ``cleaner/data/wordlm.bin`` from ``tools/build_word_model.py``)
+chooses among its best few by the words around them: a max-probability segmentation
+over jieba's and wordfreq's word lists, as jieba's DAG does. It loads (about 25 ms)
+only when a lost byte is filled.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import repeat
+from itertools import accumulate, repeat
 from operator import add
 
 from cleaner.charclass import CJK_RE
@@ -106,3 +112,93 @@ def load_char_model() -> CharModel:
     # the pair table holds gains over a backoff that already costs log(0.3)
     unigram_backoff = {c: v + BACKOFF for c, v in unigram.items()}
     return CharModel(unigram=unigram_backoff, pairs=pairs, floor=floor + BACKOFF)
+
+
+WORD_MAGIC = b"NWLM"
+MAX_WORD = 4  # characters in the longest word the table holds
+TOKEN_COST = 3.0  # nats per word: a compound (多地) over the two characters it would otherwise be
+SINGLE_PENALTY = -3.0  # a character no list has as a word: its unigram, less this
+
+
+WORD_VALUE_BASE = 0xF0000  # a word's -log P in hundredths of a nat, stored as one character
+
+
+@dataclass(frozen=True, slots=True)
+class WordModel:
+    """Word unigrams for a max-probability segmentation (jieba's DAG), over simplified script.
+
+    :meth:`score` is the best sum of ``log P(w)``, less ``TOKEN_COST`` a word, over the
+    ways to cut a text into words; a CJK character no list has as a word scores its
+    character unigram plus ``SINGLE_PENALTY``, punctuation and digits their unigram (and
+    the character model's numeral pairs). A text is folded to simplified script
+    character by character first (``t2s``). Words are stored by first character (see
+    ``tools/build_word_model.py``): a lookup is one ``dict`` access and one ``str.find``.
+    """
+
+    buckets: dict[str, str]
+    t2s: dict[int, str]
+    chars: CharModel
+
+    def logp(self, word: str) -> float | None:
+        """``log P(word)``, None when no list has it."""
+        bucket = self.buckets.get(word[0])
+        if bucket is None:
+            return None
+        key = f"\n{word[1:]}\t"
+        at = bucket.find(key)
+        if at < 0:
+            return None
+        return (WORD_VALUE_BASE - ord(bucket[at + len(key)])) / SCALE
+
+    def score(self, text: str) -> float:
+        text = text.translate(self.t2s)
+        uni, pairs, floor, lookup = self.chars.unigram, self.chars.pairs, self.chars.floor, self.logp
+        best = [0.0] * (len(text) + 1)
+        prev = ""
+        for end in range(1, len(text) + 1):
+            char = text[end - 1]
+            logp = lookup(char)
+            if logp is None:
+                logp = uni.get(char, floor)
+                if CJK_RE.match(char):
+                    logp += SINGLE_PENALTY
+            top = best[end - 1] + logp - TOKEN_COST
+            if prev.isascii() or char.isascii():  # numerals: 5月, 约30 (the character model's pairs)
+                top += pairs.get(prev + char, 0.0)
+            prev = char
+            for start in range(max(0, end - MAX_WORD), end - 1):
+                logp = lookup(text[start:end])
+                if logp is not None and best[start] + logp - TOKEN_COST > top:
+                    top = best[start] + logp - TOKEN_COST
+            best[end] = top
+        return best[-1]
+
+
+def _read_word_tables(data: bytes) -> tuple[dict[str, str], dict[int, str]]:
+    if data[:4] != WORD_MAGIC:
+        raise ValueError("not a word model table")
+    n_firsts, n_t2s, n_bytes = struct.unpack_from("<III", data, 4)
+    offset = 16
+    firsts = data[offset : offset + 4 * n_firsts].decode("utf-32-le")
+    offset += 4 * n_firsts
+    lengths = array("I")
+    lengths.frombytes(data[offset : offset + 4 * n_firsts])
+    if sys.byteorder == "big":
+        lengths.byteswap()
+    offset += 4 * n_firsts
+    pairs = data[offset : offset + 8 * n_t2s].decode("utf-32-le")
+    offset += 8 * n_t2s
+    blob = data[offset : offset + n_bytes].decode("utf-8")
+    ends = list(accumulate(lengths))
+    starts = [0, *ends[:-1]]
+    buckets = dict(zip(firsts, map(blob.__getitem__, map(slice, starts, ends)), strict=True))
+    t2s = {ord(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
+    return buckets, t2s
+
+
+@lru_cache(maxsize=1)
+def load_word_model() -> WordModel:
+    """Load the word tables (``cleaner/data/wordlm.bin``, built by ``tools/build_word_model.py``), once."""
+    data = resources.files("cleaner").joinpath("data/wordlm.bin").read_bytes()
+    buckets, t2s = _read_word_tables(data)
+    return WordModel(buckets=buckets, t2s=t2s, chars=load_char_model())

@@ -10,7 +10,7 @@ Order per line (the repair stage applies them in this order):
    private-use characters, Latin-1 letters): the span is encoded back with the codec
    it was wrongly read with and decoded with the right one: UTF-8 read as GBK
    (``銆傗€滅柅鎯``), GBK read as Latin-1, GBK read as Big5 and Big5 read as GBK.
-   A damaged span starts a line or follows a full stop; it ends where the decode fails
+   A damaged span starts a line or follows a full stop or a semicolon; it ends where the decode fails
    or where the character model stops gaining. Each U+FFFD is one lost byte; it is
    enumerated over the values the surviving bytes allow, and the model chooses over
    the context. A span is replaced only when it gains ``repair_margin`` nats per
@@ -30,12 +30,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, repeat
+from itertools import accumulate, product, repeat
 from operator import add
 
 from ftfy import TextFixerConfig, fix_encoding
 
-from cleaner.charlm import CharModel, load_char_model
+from cleaner.charlm import CharModel, load_char_model, load_word_model
 
 # --- 1. UTF-8 read as Latin-1 / cp1252 --------------------------------------------
 # bytes 0x80-0xBF as Latin-1 or cp1252 show them (the sloppy variant keeps 0x81, 0x8D, ...)
@@ -103,8 +103,11 @@ def fix_utf8_as_latin1(line: str) -> str:
 # --- 2. codec inverses over flagged spans ------------------------------------------
 HOLE = "\ufffd"
 PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
+# GBK's ，。、 (A3AC, A1A3, A1A2) read as Big5 are ㄛ﹝﹜; bopomofo and small forms next to
+# Han characters are how GBK read as Big5 shows when its characters are all common ones
+BIG5_MARKS_RE = re.compile("[\u4e00-\u9fff][\u3105-\u3129\ufe50-\ufe6b]|[\u3105-\u3129\ufe50-\ufe6b][\u4e00-\u9fff]")
 LATIN1_LETTERS_RE = re.compile("[\xa0-\xff]")
-SPAN_START_RE = re.compile("(?<=[。！？])")
+SPAN_START_RE = re.compile("(?<=[。！？；])")
 UTF8_RUN_RE = re.compile(b"(?:[\xe0-\xef][\x80-\xbf]{2}){4}")  # four CJK characters' worth of UTF-8
 MIN_LATIN1_LETTERS = 4
 FILL_BYTES = tuple(bytes((b,)) for b in range(0x80, 0xFF))
@@ -115,6 +118,8 @@ MAX_HOLE_SHARE = 0.4  # of a span's characters lost, beyond which it is not trie
 MAX_PAIR_FILLS = 16  # two lost bytes in a row are enumerated (24,000 candidates) this often per span
 LOOKAHEAD = 8  # bytes after a hole that decide which fillers decode
 CONTEXT = 3  # characters after a hole that the model scores
+WORD_CONTEXT = 6  # characters before a hole that the word model sees
+WORD_BEAM = 16  # candidates for a hole, best by the character model, that the word model rescores
 
 
 def _gbk_bytes(char: str) -> bytes | None:
@@ -151,7 +156,7 @@ def _latin1_letters(text: str, model: CharModel, rare_share: float) -> bool:
 
 def _rare_characters(text: str, model: CharModel, rare_share: float) -> bool:
     """GBK and Big5 read as each other: many rare characters, or private-use ones (GB18030's user area)."""
-    if len(PRIVATE_USE_RE.findall(text)) >= 2:
+    if len(PRIVATE_USE_RE.findall(text)) >= 2 or BIG5_MARKS_RE.search(text):
         return True
     return model.cjk_share_rare(text) >= rare_share
 
@@ -215,8 +220,9 @@ def _fill(
     context: str,
     model: CharModel,
     read_as: str | None,
-) -> bytes | None:
-    """The bytes for ``holes`` lost bytes that decode with what follows and read best after ``context``.
+) -> tuple[bytes, tuple[str, ...]] | None:
+    """The bytes for ``holes`` lost bytes that decode with what follows and read best after ``context``,
+    and the characters the runners-up put in the same place (the rest of their reading alike).
 
     A candidate must decode (with the bytes after it, as far as they decode) and must be
     one the wrong codec could not read, since that is why it was lost.
@@ -224,7 +230,8 @@ def _fill(
     state = decoder.getstate()
     codec = decoder.encoding  # type: ignore[attr-defined]
     probe = codecs.getincrementaldecoder(codec)()
-    best: tuple[float, bytes] | None = None
+    scored: list[tuple[float, bytes, str]] = []
+    before = context[-1:]
     for filler in _fillers(codec, holes, read_as):
         probe.setstate(state)
         try:
@@ -245,10 +252,13 @@ def _fill(
             continue
         if not (_unreadable(filler, following, read_as) or (ends_here and _unreadable(filler, b"", read_as))):
             continue
-        logp = sum(model.logps(context + text[:CONTEXT])[len(context) :])
-        if best is None or logp > best[0]:
-            best = (logp, filler)
-    return best[1] if best else None
+        scored.append((sum(model.logps(before + text[:CONTEXT])[len(before) :]), filler, text))
+    if not scored:
+        return None
+    scored.sort(key=lambda item: item[0], reverse=True)
+    _, filler, text = scored[0]
+    alternatives = tuple(other[0] for _, _, other in scored[:WORD_BEAM] if other[1:] == text[1:])
+    return filler, alternatives
 
 
 def _new_decoder(codec: str) -> codecs.IncrementalDecoder:
@@ -258,19 +268,30 @@ def _new_decoder(codec: str) -> codecs.IncrementalDecoder:
 
 
 def decode_with_holes(
-    raw: list[bytes | None], codec: str, model: CharModel, *, read_as: str | None, after: bytes = b""
+    raw: list[bytes | None],
+    codec: str,
+    model: CharModel,
+    *,
+    read_as: str | None,
+    after: bytes = b"",
+    before: str = "",
+    after_text: str | None = None,
+    max_hole_share: float = MAX_HOLE_SHARE,
 ) -> list[tuple[int, str]]:
     """Decode ``raw`` (None: a lost byte) as far as it goes: (items consumed, text) at each aligned point.
 
     Lost bytes are filled one at a time where one byte completes a character, else two
     at a time; ``after`` is what follows ``raw`` in the line (context for the last hole).
+    The characters lost bytes left open are then chosen again over the whole reading
+    (:func:`rechoose`), with ``before`` and ``after_text`` (the line around ``raw``) as context.
     """
     decoder = _new_decoder(codec)
     text = ""
     points: list[tuple[int, str]] = []
-    if raw.count(None) > MAX_HOLE_SHARE * len(raw):
+    if raw.count(None) > max_hole_share * len(raw):
         return points  # more lost than kept: a page decoded with losses, not one read with the wrong codec
     pairs_left = MAX_PAIR_FILLS
+    filled: list[tuple[int, tuple[str, ...]]] = []
     i = 0
     while i < len(raw):
         encoded = raw[i]
@@ -281,14 +302,16 @@ def decode_with_holes(
                 run += 1
             nxt = i + run
             following = b"".join(_until_hole(raw[nxt:]))[:LOOKAHEAD] if nxt < len(raw) else after
-            encoded = _fill(decoder, 1, following if run == 1 else b"", text[-1:], model, read_as)
-            if encoded is None and run >= 2 and pairs_left:
+            found = _fill(decoder, 1, following if run == 1 else b"", text[-1:], model, read_as)
+            if found is None and run >= 2 and pairs_left:
                 pairs_left -= 1
                 following = following if run == 2 else b""
-                encoded = _fill(decoder, 2, following, text[-1:], model, read_as)
+                found = _fill(decoder, 2, following, text[-1:], model, read_as)
                 width = 2
-            if encoded is None:
+            if found is None:
                 break
+            encoded, alternatives = found
+            filled.append((len(text), alternatives))
         try:
             text += decoder.decode(encoded)
         except UnicodeDecodeError:
@@ -297,11 +320,71 @@ def decode_with_holes(
         if not decoder.getstate()[0]:
             points.append((i, text))
     if i == len(raw) and decoder.getstate()[0] and after:
-        filler = _fill(decoder, 1, after, text[-1:], model, read_as)
-        if filler is not None:
-            text += decoder.decode(filler)
+        found = _fill(decoder, 1, after, text[-1:], model, read_as)
+        if found is not None:
+            filled.append((len(text), found[1]))
+            text += decoder.decode(found[0])
             points.append((i, text))
-    return points
+    if not points or not filled:
+        return points
+    if after_text is None:
+        after_text = after.decode(codec, errors="ignore")
+    final = rechoose(points[-1][1], filled, after=after_text, before=before)
+    return [(used, final[: len(prefix)]) for used, prefix in points]
+
+
+PAIRS = {"“": "”", "（": "）", "《": "》", "‘": "’", "(": ")"}
+CLOSERS = {close: open_ for open_, close in PAIRS.items()}
+PAIR_GAIN = 3.0  # nats for a quote or bracket that opens or closes what the text around it needs
+
+
+def _pairing(before: str, char: str, following: str) -> float:
+    """What a quote or bracket gains where it stands: a closer after an opener left open, an opener
+    where none is open and its closer follows; the opposite loses as much."""
+    if char in CLOSERS:
+        open_ = CLOSERS[char]
+        return PAIR_GAIN if before.count(open_) > before.count(char) else -PAIR_GAIN
+    if char in PAIRS:
+        close = PAIRS[char]
+        if before.count(char) > before.count(close):
+            return -PAIR_GAIN
+        return PAIR_GAIN if close in following else 0.0
+    return 0.0
+
+
+def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], *, after: str = "", before: str = "") -> str:
+    """Choose again, by the word model over the whole reading, the characters lost bytes left open.
+
+    ``filled`` holds each lost character's position and the characters it may be (the
+    character model's best few); characters lost next to each other are chosen together.
+    A quote or bracket among them is weighed by the ones around it (:func:`_pairing`).
+    """
+    words = load_word_model()
+    chars = list(text)
+    options = [(at, alts) for at, alts in filled if at < len(chars) and len(alts) > 1 and chars[at] in alts]
+    groups: list[list[tuple[int, tuple[str, ...]]]] = []
+    for item in options:
+        if groups and item[0] - groups[-1][-1][0] <= 2 and len(groups[-1]) < 2:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    for group in groups:
+        lo = max(0, group[0][0] - WORD_CONTEXT)
+        hi = group[-1][0] + WORD_CONTEXT + 1
+        best: tuple[float, tuple[str, ...]] | None = None
+        for combo in product(*(alts for _, alts in group)):
+            for (at, _), char in zip(group, combo, strict=True):
+                chars[at] = char
+            window = "".join(chars[lo:hi]) + (after[:WORD_CONTEXT] if hi >= len(chars) else "")
+            score = words.score(window)
+            for at, char in zip((at for at, _ in group), combo, strict=True):
+                if char in PAIRS or char in CLOSERS:
+                    score += _pairing(before + "".join(chars[:at]), char, "".join(chars[at + 1 :]) + after)
+            if best is None or score > best[0]:
+                best = (score, combo)
+        for (at, _), char in zip(group, best[1], strict=True):  # type: ignore[index]
+            chars[at] = char
+    return "".join(chars)
 
 
 def _until_hole(raw: list[bytes | None]) -> list[bytes]:
@@ -353,13 +436,15 @@ def _best_prefix(chunk: str, inverse: CodecInverse, model: CharModel, margin: fl
 
 def invert_codecs(line: str, model: CharModel, *, margin: float, rare_share: float) -> tuple[str, list[str]]:
     """Replace every flagged span by its best codec inverse; return the line and the kinds repaired."""
-    if line.isascii() or not any(inverse.smells(line, model, rare_share) for inverse in INVERSES):
+    if line.isascii():
+        return line, []
+    # a damaged span may be one sentence of a long clean line: the detectors look at each
+    chunks = [chunk for chunk in SPAN_START_RE.split(line) if chunk]
+    if not any(inverse.smells(chunk, model, rare_share) for chunk in chunks for inverse in INVERSES):
         return line, []
     out: list[str] = []
     kinds: list[str] = []
-    for chunk in SPAN_START_RE.split(line):
-        if not chunk:
-            continue
+    for chunk in chunks:
         best: tuple[float, int, str, str] | None = None
         for inverse in INVERSES:
             if not inverse.smells(chunk, model, rare_share):
@@ -435,7 +520,7 @@ def _best_run(line: str, start: int, model: CharModel) -> tuple[list[bytes | Non
         if found is None:
             continue
         raw, end = found
-        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model)
+        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model, around=(line[:start], line[end:]))
         if text is not None:
             decoded.append((raw, text, end))
         ends_on_ascii = line[found[1] - 1].isascii() or (found[1] < len(line) and line[found[1]].isascii())
@@ -451,9 +536,15 @@ def _gbk_context(text: str) -> bytes:
     return text.encode("gbk", errors="ignore")[:LOOKAHEAD]
 
 
-def _decode_run(raw: list[bytes | None], after: bytes, model: CharModel) -> str | None:
+def _decode_run(
+    raw: list[bytes | None], after: bytes, model: CharModel, *, around: tuple[str, str] = ("", "")
+) -> str | None:
     """Decode a realigned run; a dropped byte (or a lead left without its trail) is chosen by the model."""
-    points = decode_with_holes(raw, "gbk", model, read_as="gbk", after=after)
+    # the anchor is the evidence: a run may be short and end on its lost byte (``?!?`` is 。 + a quote)
+    before, following = around
+    points = decode_with_holes(
+        raw, "gbk", model, read_as="gbk", after=after, before=before, after_text=following, max_hole_share=1.0
+    )
     if not points or points[-1][0] != len(raw):
         return None
     return points[-1][1]
@@ -534,7 +625,9 @@ def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
     return out
 
 
-def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tuple[float, str] | None:
+def _best_split(
+    text: str, at: int, model: CharModel, *, trail_lost: bool, gain: float = 0.0
+) -> tuple[float, str] | None:
     """The best two characters for ``text[at]`` and how much they gain over it (scored table-wise)."""
     candidates = _split_candidates(text[at], trail_lost=trail_lost)
     if not candidates:
@@ -555,7 +648,12 @@ def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tu
     ):
         if part:
             scores = list(map(add, scores, part))
-    best = max(range(len(scores)), key=scores.__getitem__)
+    # the character model's best few that gain, chosen between by the words around them
+    ranked = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:WORD_BEAM]
+    beam = [i for i in ranked if scores[i] - current > gain] or ranked[:1]
+    words = load_word_model()
+    left, right = text[max(0, at - WORD_CONTEXT) : at], text[at + 1 : at + 1 + WORD_CONTEXT]
+    best = max(beam, key=lambda i: words.score(left + firsts[i] + seconds[i] + right))
     return scores[best] - current, firsts[best] + seconds[best]
 
 
@@ -570,7 +668,7 @@ def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gai
     def score(at: int) -> tuple[float, str] | None:
         if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
             return None
-        return _best_split(text, at, model, trail_lost=at in filled)
+        return _best_split(text, at, model, trail_lost=at in filled, gain=gain)
 
     found = {at: score(at) for at in range(2, len(text))}
     for _ in range(limit):

@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from cleaner import CleanerSettings, repair_text
-from cleaner.charlm import load_char_model
+from cleaner.charlm import load_char_model, load_word_model
 from cleaner.mojibake import redecode_gbk_runs
 from cleaner.pinyin import strip_pinyin
 from cleaner.repair import repair_line
@@ -246,3 +246,39 @@ def test_gbk_run_in_width_folded_text_is_restored() -> None:
 
 def test_every_kind_of_line_break_splits_lines() -> None:
     assert repair_text("第一段。\r\n第二段。\r第三段。\n", settings=CleanerSettings()) == "第一段。\n第二段。\n第三段。"
+
+
+def test_word_model_prefers_a_listed_word_to_the_characters_it_is_made_of() -> None:
+    words = load_word_model()
+    assert words.logp("谷神星") is not None and words.logp("谷物星") is None
+    assert words.score("上半年，快舟、谷神星、双曲线") > words.score("上半年，快舟、谷物星、双曲线")
+    assert words.score("南部多地出现暴风雪") > words.score("南部去地出现暴风雪")
+    assert words.score("為期三天") == words.score("为期三天")  # folded to simplified script first
+
+
+def test_gbk_read_as_big5_sentence_inside_a_clean_line_is_detected() -> None:
+    clean = "中国是最大的发展中国家，非洲是发展中国家最集中的大陆。"
+    damaged = clean.encode("gbk").decode("cp950")
+    line = f"再次在中国相聚。{damaged}相似的历史遭遇"
+    assert repair_text(line, settings=CleanerSettings()) == f"再次在中国相聚。{clean}相似的历史遭遇"
+
+
+def test_lost_leads_are_chosen_by_the_words_around_them() -> None:
+    line = "大會以“匠心築夢 技能報國”為主題，為期三天，將舉辦7場論壇活動。".encode("cp950").decode(
+        "gbk", errors="replace"
+    )
+    assert "为主题，为期三天，将举办7场论坛活动。" in repair_text(line, settings=CleanerSettings())
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "他说：“我们不打算加入战争?!?5日，德国民众在柏林集会。",
+            "他说：“我们不打算加入战争。”5日，德国民众在柏林集会。",
+        ),
+        ("青春在奉献中闪光?!?90后”青年王圣在边疆工作。", "青春在奉献中闪光。“90后”青年王圣在边疆工作。"),
+    ],
+)
+def test_a_quote_lost_after_a_cut_full_stop_pairs_with_the_quotes_around_it(line: str, expected: str) -> None:
+    assert repair_text(line, settings=CleanerSettings()) == expected

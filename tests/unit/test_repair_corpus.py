@@ -18,7 +18,10 @@ from tests.conftest import ROOT
 CASES = ROOT.parent / "shared" / "corpus" / "repair" / "cases.jsonl"
 pytestmark = pytest.mark.skipif(not CASES.is_file(), reason=f"no repair corpus at {CASES}")
 # kinds undone from the bytes or the text alone (the lossy ones are scored by bench/bench_repair.py)
-EXACT_KINDS = {"boilerplate": 0.95, "whitespace": 0.95, "utf8_as_latin1": 0.95, "pinyin": 0.95, "punct_width": 0.95}
+EXACT_KINDS = {"boilerplate": 0.97, "whitespace": 0.97, "utf8_as_latin1": 0.97, "pinyin": 0.97, "punct_width": 0.97}
+# kinds where a lost byte leaves characters to infer from context: floors a little under what
+# bench/bench_repair.py measures, so a change to the models that loses ground shows
+LOSSY_KINDS = {"utf8_as_gbk": 0.88, "gbk_as_big5": 0.69, "big5_as_gbk": 0.64, "gbk_shift": 0.56, "combo": 0.87}
 
 
 def width_fold(text: str) -> str:
@@ -33,7 +36,7 @@ def exact_by_kind() -> dict[str, list[bool]]:
         for line in lines:
             case = json.loads(line)
             kind = case["kind"]
-            if kind.startswith("control") or kind in EXACT_KINDS:
+            if kind.startswith("control") or kind in EXACT_KINDS or kind in LOSSY_KINDS:
                 got = repair_text(case["dirty"], settings=settings)
                 out[kind].append(width_fold(got) == width_fold(case["clean_simp"]))
     return dict(out)
@@ -51,3 +54,9 @@ def test_clean_controls_come_back_unchanged() -> None:
 def test_kinds_repaired_from_the_text_alone_are_exact(kind: str) -> None:
     rows = exact_by_kind()[kind]
     assert sum(rows) / len(rows) >= EXACT_KINDS[kind]
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSY_KINDS))
+def test_lossy_kinds_keep_their_floor(kind: str) -> None:
+    rows = exact_by_kind()[kind]
+    assert sum(rows) / len(rows) >= LOSSY_KINDS[kind]

@@ -315,6 +315,17 @@ class Broker:
             self._sigkill(proc)
         self._reap()
 
+    def pause(self) -> None:
+        """SIGSTOP: the broker hangs (a partition, a stalled host): connections stay open, nothing answers,
+        and nothing it acknowledged is lost, unlike a restart (noida-db loses some acknowledged writes)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGCONT)
+
     def restart(self, timeout: float = 30.0) -> None:
         """``stop()`` then ``start()`` on the same port (and the same data, where kept)."""
         self.stop()

@@ -100,9 +100,13 @@ def test_a_record_the_broker_refuses_is_an_error_not_a_spool_entry(noida, tmp_pa
     log.close()
 
 
-def test_the_worker_waits_out_an_outage_without_losing_outputs(fresh_noida, tmp_path: Path, topic_prefix: str) -> None:
-    """The broker stops while the worker cleans: outputs spool, nothing is committed past them,
-    and once a broker is back on the same port every raw record has its output."""
+def test_the_worker_waits_out_an_outage_without_losing_outputs(
+    fresh_noida, tmp_path: Path, topic_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The broker hangs while the worker cleans: outputs spool, nothing is committed past them,
+    and once it answers again every raw record has its output. The broker is paused (SIGSTOP), not
+    restarted: the assertion that every output arrived must not depend on noida-db keeping what it
+    acknowledged across a restart, which it does not always do (a known noida-db defect)."""
     settings = replace(
         outage_settings(fresh_noida.bootstrap, tmp_path, topic_prefix),
         index_path=str(tmp_path / "index.db"),
@@ -123,13 +127,16 @@ def test_the_worker_waits_out_an_outage_without_losing_outputs(fresh_noida, tmp_
         deadline = time.monotonic() + 60
         while worker.committed_batches < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        fresh_noida.stop()
-        time.sleep(4)  # longer than the delivery timeout: outputs of the batch in hand go to the spool
-        fresh_noida.start()
+        fresh_noida.pause()
+        try:
+            time.sleep(4)  # longer than the delivery timeout: outputs of the batch in hand go to the spool
+        finally:
+            fresh_noida.resume()
         thread.join(120)
         stop.set()
         thread.join(10)
     assert not thread.is_alive()
+    assert "spooled to" in caplog.text  # the outage was met: outputs of the batch in hand waited in the spool
     log.close()
 
     log = open_log(settings)

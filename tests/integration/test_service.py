@@ -306,7 +306,7 @@ def run_roles(
             crawlers.append(Proc(args, env, tmp_path / f"crawler{n}.log"))
         procs.extend(crawlers)
         for crawler in crawlers:  # both members hold partitions before any request exists
-            crawler.wait_for(lambda t: re.search(r"now reads [1-9]\d* partition", t) is not None, 90, "crawler join")
+            crawler.wait_for(lambda t: re.search(r"now reads [1-9]\d* partition", t) is not None, 180, "crawler join")
         scheduler = Proc(["run", "--role", "scheduler", *common], service_env(settings, tmp_path), tmp_path / "s.log")
         procs.append(scheduler)
         topics = topics_for(settings)

@@ -95,34 +95,42 @@ def warm_up(settings: CleanerSettings) -> None:
     clean_page(WARM_UP_PAGE.encode("utf-8"), url="http://warm-up.invalid/", settings=settings)
 
 
-#: the settings of this worker process, set once by :func:`start_worker`
-_worker_settings: CleanerSettings | None = None
+#: the settings of this worker process (and whether it indents), set once by :func:`start_worker`
+_worker_settings: tuple[CleanerSettings, bool] | None = None
 
 
-def start_worker(settings: CleanerSettings) -> None:
+def start_worker(settings: CleanerSettings, pretty: bool) -> None:
     """The initializer of each cleaning process: keep the settings, load the models once.
 
     Ctrl-C reaches the whole process group; the parent alone handles it (and stops the pool).
     """
     global _worker_settings
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_settings = settings
+    _worker_settings = (settings, pretty)
     warm_up(settings)
 
 
-def clean_in_worker(path: Path) -> dict[str, object]:
+def rendered(path: Path, settings: CleanerSettings, url: str | None, pretty: bool) -> tuple[str, str]:
+    """One input cleaned, as its JSON line and its outcome (a worker sends the parent text, not a record
+    to serialise again: the parent only writes)."""
+    record = clean_file(path, settings, url)
+    return json.dumps(record, ensure_ascii=False, indent=2 if pretty else None), outcome(record)
+
+
+def clean_in_worker(path: Path) -> tuple[str, str]:
     assert _worker_settings is not None, "start_worker runs first in every cleaning process"
-    return clean_file(path, _worker_settings)
+    settings, pretty = _worker_settings
+    return rendered(path, settings, None, pretty)
 
 
 def clean_all(
-    paths: list[Path], settings: CleanerSettings, jobs: int, url: str | None = None
-) -> Iterator[dict[str, object]]:
-    """The records of ``paths`` in their order, cleaned here or by ``jobs`` processes."""
+    paths: list[Path], settings: CleanerSettings, jobs: int, url: str | None = None, *, pretty: bool = False
+) -> Iterator[tuple[str, str]]:
+    """The JSON lines of ``paths`` with their outcomes, in order, cleaned here or by ``jobs`` processes."""
     if jobs <= 1 or len(paths) < 2:
-        yield from (clean_file(path, settings, url) for path in paths)
+        yield from (rendered(path, settings, url, pretty) for path in paths)
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=start_worker, initargs=(settings,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=start_worker, initargs=(settings, pretty)) as pool:
         yield from pool.map(clean_in_worker, paths, chunksize=chunk_size(len(paths), jobs))
 
 
@@ -194,11 +202,11 @@ def clean(
     with (
         stop_on_signals(announce=False) as stop,
         Progress("cleaning", total=len(inputs), quiet=quiet or not several, unit="input") as bar,
-        contextlib.closing(clean_all(inputs, settings, jobs, url)) as records,
+        contextlib.closing(clean_all(inputs, settings, jobs, url, pretty=pretty)) as records,
     ):
-        for done, record in enumerate(records, start=1):
-            click.echo(json.dumps(record, ensure_ascii=False, indent=2 if pretty else None))
-            counts[outcome(record)] += 1
+        for done, (line, result) in enumerate(records, start=1):
+            click.echo(line)
+            counts[result] += 1
             bar.update(done, detail=f"{done}/{len(inputs)}")
             if stop.is_set():
                 break

@@ -11,7 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from cleaner.hints import PageHints
-from cleaner.pipeline import clean_page, clean_text, repair_text
+from cleaner.pipeline import clean_page, clean_text, repair_text, warm_up
 from cleaner.reasons import Reason, Reject, Stage
 from cleaner.records import Article, EncodingInfo, Quality, Rejection
 from cleaner.settings import CleanerSettings
@@ -29,4 +29,5 @@ __all__ = [
     "clean_page",
     "clean_text",
     "repair_text",
+    "warm_up",
 ]

@@ -561,7 +561,7 @@ SPLIT_RARE = -15.0  # log P below which a character is never one of the two a sp
 
 
 @lru_cache(maxsize=1)
-def _gbk_table() -> tuple[str | None, ...]:
+def gbk_table() -> tuple[str | None, ...]:
     """Every two-byte GBK character by ``lead << 8 | trail``, decoded once (a fixed table, not a cache
     that grows page by page)."""
     table: list[str | None] = [None] * 65536
@@ -577,7 +577,7 @@ def _gbk_table() -> tuple[str | None, ...]:
 
 
 def _gbk_char(lead: int, trail: int) -> str | None:
-    return _gbk_table()[lead << 8 | trail] if 0 <= lead < 256 and 0 <= trail < 256 else None
+    return gbk_table()[lead << 8 | trail] if 0 <= lead < 256 and 0 <= trail < 256 else None
 
 
 @lru_cache(maxsize=4)

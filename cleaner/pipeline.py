@@ -332,6 +332,23 @@ def clean_page(
     return _guarded(draft, run)
 
 
+WARM_UP_PAGE = "<html><head><title>市政府召开常务会议</title></head><body><p>会议研究部署了工作。</p></body></html>"
+
+
+def warm_up(settings: CleanerSettings) -> None:
+    """Load now what the cleaner otherwise loads on its first pages: the character and word models,
+    the OpenCC tables, the GBK table and the lazy imports of a first page."""
+    from cleaner.charlm import load_char_model, load_word_model
+    from cleaner.mojibake import gbk_table
+    from cleaner.script import load_tables
+
+    load_char_model()
+    load_word_model()
+    load_tables()
+    gbk_table()
+    clean_page(WARM_UP_PAGE.encode("utf-8"), url="http://warm-up.invalid/", settings=settings)
+
+
 def repair_text(text: str, *, settings: CleanerSettings) -> str:
     """Repair, normalise and drop furniture lines of a body-text fragment (no metadata).
 

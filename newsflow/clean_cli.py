@@ -38,10 +38,9 @@ CHUNKS_PER_JOB = 16  # a small folder still goes out in about this many pieces p
 INTERRUPTED = 130
 #: ``cleaner.settings.TARGET_SCRIPTS``, spelt out so that ``--help`` needs no cleaner (a test keeps them equal)
 TARGET_SCRIPTS = ("zh-Hans", "zh-Hant", "keep")
+
+
 #: a short page each process cleans once before its share, so the lazy imports are done with too
-WARM_UP_PAGE = "<html><head><title>市政府召开常务会议</title></head><body><p>会议研究部署了工作。</p></body></html>"
-
-
 def collect_inputs(paths: Iterable[Path]) -> list[Path]:
     """The files to clean: folders searched for pages and text files, other files as given."""
     found: list[Path] = []
@@ -85,14 +84,10 @@ def clean_file(path: Path, settings: CleanerSettings, url: str | None = None) ->
 
 
 def warm_up(settings: CleanerSettings) -> None:
-    """Load what the cleaner loads on its first pages (character model, OpenCC tables, lazy imports)."""
-    from cleaner import clean_page
-    from cleaner.charlm import load_char_model
-    from cleaner.script import load_tables
+    """Load what the cleaner loads on its first pages (models, OpenCC tables, lazy imports)."""
+    from cleaner import warm_up as load
 
-    load_char_model()
-    load_tables()
-    clean_page(WARM_UP_PAGE.encode("utf-8"), url="http://warm-up.invalid/", settings=settings)
+    load(settings)
 
 
 #: the settings of this worker process (and whether it indents), set once by :func:`start_worker`

@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerProcess
 from typing import Any
 
-from cleaner import Article, CleanerSettings, PageHints, Rejection
+from cleaner import Article, CleanerSettings, PageHints, Rejection, warm_up
 
 PR_SET_PDEATHSIG = 1
 
@@ -40,6 +40,7 @@ def _serve(conn: Connection, settings: CleanerSettings, clean: Clean) -> None:  
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the pipe's end still stops the child
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
+    warm_up(settings)  # the models load before the first page's clock starts
     while True:
         try:
             body, url, headers, hints = conn.recv()
@@ -63,6 +64,7 @@ class TimedCleaner:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["cleaner", "cleaner.pipeline"])
         self._child: tuple[ForkServerProcess, Connection] | None = None
+        self._start()  # at once: the worker's first page does not wait for a process and its models
 
     def _start(self) -> tuple[ForkServerProcess, Connection]:
         if self._child is None:

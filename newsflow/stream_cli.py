@@ -36,7 +36,7 @@ from newsflow.options import (
 from newsflow.signals import stop_on_signals
 from sinks.backends import build_cleaning, cleaning_worker, create_topics, open_log, open_producer, topics_for
 from sinks.log import Log, Message, Producer, Start
-from sinks.logbase import start_offsets
+from sinks.logbase import resolved_start_offsets
 from sinks.loop import BatchHandler, ConsumerLoop, Handled
 from sinks.replay import ReplayWindow, replay
 from sinks.settings import StreamSettings
@@ -333,10 +333,7 @@ def consume(
                 f"no topic {name} on {backend_name(settings)} (topics: {known}); check the name,"
                 " or create the service's topics with `newsflow topics create`."
             )
-        starts = start_offsets(log, name, start, group)
-        if starts is None:  # where the group left off
-            first, committed = log.beginning_offsets(name), log.committed(group or "", name)
-            starts = {p: max(begin, committed.get(p, begin)) for p, begin in first.items()}
+        starts = resolved_start_offsets(log, name, start, group)
         left = {p: end for p, end in log.end_offsets(name).items() if end > starts.get(p, 0)}  # partitions to read
         consumer = log.consumer([name], group=group, start=start)
         printer = Printer(meta=meta, pretty=pretty, left=left)

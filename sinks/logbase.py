@@ -34,6 +34,16 @@ def start_offsets(log: Log, topic: str, start: Start, group: str | None) -> dict
     return first
 
 
+def resolved_start_offsets(log: Log, topic: str, start: Start, group: str | None) -> dict[int, int]:
+    """:func:`start_offsets` with the group's committed offsets filled in (the earliest record where a
+    partition has none, or where retention removed what the group had reached)."""
+    offsets = start_offsets(log, topic, start, group)
+    if offsets is not None:
+        return offsets
+    first, committed = log.beginning_offsets(topic), log.committed(group or "", topic)
+    return {p: max(begin, committed.get(p, begin)) for p, begin in first.items()}
+
+
 class ConsumerBase:
     """The poll template (short fetches until a message arrives or the timeout passes) and the commit guard."""
 

@@ -39,7 +39,7 @@ from sinks.log import (
     TopicPartition,
     TopicSpec,
 )
-from sinks.logbase import ConsumerBase, ProducerBase, start_offsets
+from sinks.logbase import ConsumerBase, ProducerBase, resolved_start_offsets
 from sinks.sqlitedb import connect, pack_headers, reclaim, transaction, unpack_headers
 
 log = logging.getLogger(__name__)
@@ -341,12 +341,7 @@ class SqliteConsumer(ConsumerBase):
     # -- positions -----------------------------------------------------------------------
     def _start_position(self, tp: TopicPartition) -> int:
         topic, partition = tp
-        offsets = start_offsets(self.log, topic, self.start, self.group)
-        if offsets is None:  # the group's committed offset, else the earliest record
-            assert self.group is not None
-            committed = self.log.committed(self.group, topic).get(partition)
-            return committed if committed is not None else self.log.beginning_offsets(topic)[partition]
-        return offsets[partition]
+        return resolved_start_offsets(self.log, topic, self.start, self.group)[partition]
 
     def position(self, tp: TopicPartition) -> int:
         return self._positions[tp]

@@ -202,22 +202,17 @@ class _Spec:
 
 
 _BASE = ("title", "publish_time", "body")
+
+
+def _newsflow(call: str, predict: Callable[..., Prediction]) -> _Spec:
+    """A newsflow column: every field scored, run with the settings handed in."""
+    return _Spec("newsflow", "cleaner", call, (*_BASE, "author", "source", "editor"), predict, needs_settings=True)
+
+
 _SPECS: dict[str, _Spec] = {
-    "newsflow": _Spec(
-        "newsflow",
-        "cleaner",
-        "clean_page(bytes, url=…, headers=…, settings=CleanerSettings())",
-        (*_BASE, "author", "source", "editor"),
-        newsflow_prediction,
-        needs_settings=True,
-    ),
-    "newsflow-converted": _Spec(
-        "newsflow",
-        "cleaner",
-        "clean_page(…, settings=CleanerSettings(keep_native_traditional=False))",
-        (*_BASE, "author", "source", "editor"),
-        newsflow_converted_prediction,
-        needs_settings=True,
+    "newsflow": _newsflow("clean_page(bytes, url=…, headers=…, settings=CleanerSettings())", newsflow_prediction),
+    "newsflow-converted": _newsflow(
+        "clean_page(…, settings=CleanerSettings(keep_native_traditional=False))", newsflow_converted_prediction
     ),
     "trafilatura": _Spec(
         "trafilatura",

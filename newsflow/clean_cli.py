@@ -83,13 +83,6 @@ def clean_file(path: Path, settings: CleanerSettings, url: str | None = None) ->
     return {"path": str(path), **result.to_dict()}
 
 
-def warm_up(settings: CleanerSettings) -> None:
-    """Load what the cleaner loads on its first pages (models, OpenCC tables, lazy imports)."""
-    from cleaner import warm_up as load
-
-    load(settings)
-
-
 #: the settings of this worker process (and whether it indents), set once by :func:`start_worker`
 _worker_settings: tuple[CleanerSettings, bool] | None = None
 
@@ -102,6 +95,8 @@ def start_worker(settings: CleanerSettings, pretty: bool) -> None:
     global _worker_settings
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_settings = (settings, pretty)
+    from cleaner import warm_up  # the models, the OpenCC tables, a first page's lazy imports
+
     warm_up(settings)
 
 

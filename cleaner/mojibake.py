@@ -36,6 +36,7 @@ from operator import add
 from ftfy import TextFixerConfig, fix_encoding
 
 from cleaner.charlm import CharModel, load_char_model, load_word_model
+from cleaner.contextlm import load_context_model
 
 # --- 1. UTF-8 read as Latin-1 / cp1252 --------------------------------------------
 # bytes 0x80-0xBF as Latin-1 or cp1252 show them (the sloppy variant keeps 0x81, 0x8D, ...)
@@ -120,6 +121,7 @@ LOOKAHEAD = 8  # bytes after a hole that decide which fillers decode
 CONTEXT = 3  # characters after a hole that the model scores
 WORD_CONTEXT = 6  # characters before a hole that the word model sees
 WORD_BEAM = 16  # candidates for a hole, best by the character model, that the word model rescores
+SPLIT_BEAM = 64  # splits of a character, best by the character model, that the word and context models rescore
 
 
 def _gbk_bytes(char: str) -> bytes | None:
@@ -335,7 +337,7 @@ def decode_with_holes(
 
 PAIRS = {"“": "”", "（": "）", "《": "》", "‘": "’", "(": ")"}
 CLOSERS = {close: open_ for open_, close in PAIRS.items()}
-PAIR_GAIN = 3.0  # nats for a quote or bracket that opens or closes what the text around it needs
+PAIR_GAIN = 10.0  # nats for a quote or bracket that opens or closes what the text around it needs
 
 
 def _pairing(before: str, char: str, following: str) -> float:
@@ -352,14 +354,20 @@ def _pairing(before: str, char: str, following: str) -> float:
     return 0.0
 
 
+def reading_score(text: str, *, ends: bool = False) -> float:
+    """How well ``text`` reads: its best segmentation into words (:class:`WordModel`) plus its
+    characters given the two before them in running text (:class:`ContextModel`), in nats;
+    with ``ends``, the line ends after it."""
+    return load_word_model().score(text) + load_context_model().total(text, ends=ends)
+
+
 def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], *, after: str = "", before: str = "") -> str:
-    """Choose again, by the word model over the whole reading, the characters lost bytes left open.
+    """Choose again, by how the words around them read (:func:`reading_score`), the characters lost bytes left open.
 
     ``filled`` holds each lost character's position and the characters it may be (the
     character model's best few); characters lost next to each other are chosen together.
     A quote or bracket among them is weighed by the ones around it (:func:`_pairing`).
     """
-    words = load_word_model()
     chars = list(text)
     options = [(at, alts) for at, alts in filled if at < len(chars) and len(alts) > 1 and chars[at] in alts]
     groups: list[list[tuple[int, tuple[str, ...]]]] = []
@@ -375,8 +383,9 @@ def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], *, after: str
         for combo in product(*(alts for _, alts in group)):
             for (at, _), char in zip(group, combo, strict=True):
                 chars[at] = char
+            ends = hi >= len(chars) and len(after) <= WORD_CONTEXT
             window = "".join(chars[lo:hi]) + (after[:WORD_CONTEXT] if hi >= len(chars) else "")
-            score = words.score(window)
+            score = reading_score(window, ends=ends)
             for at, char in zip((at for at, _ in group), combo, strict=True):
                 if char in PAIRS or char in CLOSERS:
                     score += _pairing(before + "".join(chars[:at]), char, "".join(chars[at + 1 :]) + after)
@@ -625,15 +634,12 @@ def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
     return out
 
 
-def _best_split(
-    text: str, at: int, model: CharModel, *, trail_lost: bool, gain: float = 0.0
-) -> tuple[float, str] | None:
-    """The best two characters for ``text[at]`` and how much they gain over it (scored table-wise)."""
+def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tuple[float, str] | None:
+    """The best two characters for ``text[at]`` and how much better the text reads with them (in nats)."""
     candidates = _split_candidates(text[at], trail_lost=trail_lost)
     if not candidates:
         return None
     prev, nxt = text[at - 1 : at], text[at + 1 : at + 2]
-    current = sum(model.logps(prev + text[at] + nxt)[len(prev) :])
     firsts = [first for first, _ in candidates]
     seconds = [second for _, second in candidates]
     uni, pairs, floor = model.unigram, model.pairs, model.floor
@@ -648,13 +654,12 @@ def _best_split(
     ):
         if part:
             scores = list(map(add, scores, part))
-    # the character model's best few that gain, chosen between by the words around them
-    ranked = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:WORD_BEAM]
-    beam = [i for i in ranked if scores[i] - current > gain] or ranked[:1]
-    words = load_word_model()
+    # the character model's best few, chosen between by how the text around them reads
+    beam = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SPLIT_BEAM]
     left, right = text[max(0, at - WORD_CONTEXT) : at], text[at + 1 : at + 1 + WORD_CONTEXT]
-    best = max(beam, key=lambda i: words.score(left + firsts[i] + seconds[i] + right))
-    return scores[best] - current, firsts[best] + seconds[best]
+    read = {i: reading_score(left + firsts[i] + seconds[i] + right) for i in beam}
+    best = max(beam, key=read.__getitem__)
+    return read[best] - reading_score(left + text[at] + right), firsts[best] + seconds[best]
 
 
 def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gain: float, limit: int) -> str:
@@ -668,7 +673,7 @@ def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gai
     def score(at: int) -> tuple[float, str] | None:
         if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
             return None
-        return _best_split(text, at, model, trail_lost=at in filled, gain=gain)
+        return _best_split(text, at, model, trail_lost=at in filled)
 
     found = {at: score(at) for at in range(2, len(text))}
     for _ in range(limit):

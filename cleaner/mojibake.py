@@ -559,13 +559,11 @@ def _decode_run(
     return points[-1][1]
 
 
-# A pair the misaligned decoder read in GBK's user-defined area vanished without a trace: in
-# step again, the character before it and the one after it were read as one (p, q) that
-# really is (p, x)(y, q), x the trail byte and y the lead byte the vanished pair took.
-USER_AREA_TRAILS = (*range(0xAA, 0xB0), *range(0xF8, 0xFF))  # x; any lead y from 0xA1 up
-USER_AREA_LOW_TRAILS = tuple(range(0xA1, 0xA8))  # x; a lead y below 0xA1
-HIGH_LEADS = tuple(range(0xA1, 0xFF))
-LOW_LEADS = tuple(range(0x81, 0xA1))
+# A pair the misaligned decoder read in GBK's user-defined area (a private-use character in
+# gb18030) vanished without a trace: in step again, the character before it and the one after
+# it were read as one (p, q) that really is (p, x)(y, q), x the trail byte and y the lead byte
+# the vanished pair took.
+ALL_TRAILS = (*range(0x40, 0x7F), *range(0x80, 0xFF))
 SPLIT_RARE = -15.0  # log P below which a character is never one of the two a split restores
 
 
@@ -589,20 +587,39 @@ def _gbk_char(lead: int, trail: int) -> str | None:
     return gbk_table()[lead << 8 | trail] if 0 <= lead < 256 and 0 <= trail < 256 else None
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=1)
+def vanishing_pairs() -> tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]:
+    """(xs, ys): every pair (x, y) with x in xs and y in ys (a lead byte) that gb18030 reads as a
+    private-use character, grouped by the leads y (a fixed table of eleven groups)."""
+    by_leads: dict[tuple[int, ...], list[int]] = {}
+    for x in range(0x40, 0xFF):
+        leads = []
+        for y in range(0x81, 0xFF):
+            try:
+                char = bytes((x, y)).decode("gb18030")
+            except UnicodeDecodeError:
+                continue
+            if PRIVATE_USE_RE.fullmatch(char):
+                leads.append(y)
+        if leads:
+            by_leads.setdefault(tuple(leads), []).append(x)
+    return tuple((tuple(xs), leads) for leads, xs in by_leads.items())
+
+
+@lru_cache(maxsize=16)
 def _chars_with_leads(leads: tuple[int, ...]) -> tuple[str, ...]:
     """Common GBK characters whose lead byte is in ``leads`` (candidates for a character lost whole)."""
     model = load_char_model()
     out = []
     for lead in leads:
-        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+        for trail in ALL_TRAILS:
             char = _gbk_char(lead, trail)
             if char is not None and model.is_common(char, threshold=-11.0):
                 out.append(char)
     return tuple(out)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)  # bounded by its keys: 190 trails by eleven groups of leads
 def _with_trail(trail: int, leads: tuple[int, ...]) -> tuple[str, ...]:
     """Characters, not rare, with this trail byte and one of ``leads``."""
     model = load_char_model()
@@ -610,7 +627,7 @@ def _with_trail(trail: int, leads: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(char for char in chars if char is not None and model.is_common(char, threshold=SPLIT_RARE))
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)  # bounded by its keys: 126 leads by eleven groups of trails, and all trails
 def _with_lead(lead: int, trails: tuple[int, ...]) -> tuple[str, ...]:
     """Characters, not rare, with this lead byte and one of ``trails``."""
     model = load_char_model()
@@ -625,7 +642,7 @@ def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
         return []
     lead, trail = encoded
     out: list[tuple[str, str]] = []
-    for xs, leads in ((USER_AREA_TRAILS, HIGH_LEADS), (USER_AREA_LOW_TRAILS, LOW_LEADS)):
+    for xs, leads in vanishing_pairs():
         firsts = _with_lead(lead, xs)
         if not firsts:
             continue
@@ -634,14 +651,8 @@ def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
     return out
 
 
-def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tuple[float, str] | None:
-    """The best two characters for ``text[at]`` and how much better the text reads with them (in nats)."""
-    candidates = _split_candidates(text[at], trail_lost=trail_lost)
-    if not candidates:
-        return None
-    prev, nxt = text[at - 1 : at], text[at + 1 : at + 2]
-    firsts = [first for first, _ in candidates]
-    seconds = [second for _, second in candidates]
+def _pair_scores(model: CharModel, prev: str, firsts: list[str], seconds: list[str], nxt: str) -> list[float]:
+    """The character model's score of each ``prev + first + second + nxt``, table-wise."""
     uni, pairs, floor = model.unigram, model.pairs, model.floor
     scores = list(map(uni.get, firsts, repeat(floor)))
     for part in (
@@ -654,26 +665,62 @@ def _best_split(text: str, at: int, model: CharModel, *, trail_lost: bool) -> tu
     ):
         if part:
             scores = list(map(add, scores, part))
-    # the character model's best few, chosen between by how the text around them reads
+    return scores
+
+
+def _best_split(
+    text: str, at: int, model: CharModel, *, trail_lost: bool, around: tuple[str, str] = ("", "")
+) -> tuple[float, str] | None:
+    """The best replacement for ``text[at]`` and how much better the text reads with it (in nats).
+
+    It is two characters read across a vanished pair or, where the character's trail byte
+    was lost (``trail_lost``), one character with the same lead byte. The character model
+    ranks them table-wise; its best few are read again with the words around them,
+    ``around`` (the line before and after ``text``) included.
+    """
+    candidates = _split_candidates(text[at], trail_lost=trail_lost)
+    if not candidates:
+        return None
+    behind, ahead = around[0] + text[:at], text[at + 1 :] + around[1]
+    prev, nxt = behind[-1:], ahead[:1]
+    firsts = [first for first, _ in candidates]
+    seconds = [second for _, second in candidates]
+    scores = _pair_scores(model, prev, firsts, seconds, nxt)
     beam = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SPLIT_BEAM]
-    left, right = text[max(0, at - WORD_CONTEXT) : at], text[at + 1 : at + 1 + WORD_CONTEXT]
-    read = {i: reading_score(left + firsts[i] + seconds[i] + right) for i in beam}
-    best = max(beam, key=read.__getitem__)
-    return read[best] - reading_score(left + text[at] + right), firsts[best] + seconds[best]
+    options = [firsts[i] + seconds[i] for i in beam]
+    if trail_lost:
+        lead = text[at].encode("gbk")[0]
+        singles = [char for char in _with_lead(lead, ALL_TRAILS) if char != text[at]]
+        singles.sort(key=lambda char: model.total(prev + char + nxt), reverse=True)
+        options += singles[:WORD_BEAM]
+    left, right = behind[-WORD_CONTEXT:], ahead[:WORD_CONTEXT]
+    read = {option: reading_score(left + option + right) for option in options}
+    best = max(read, key=read.__getitem__)
+    return read[best] - reading_score(left + text[at] + right), best
 
 
-def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gain: float, limit: int) -> str:
+def restore_vanished_pairs(
+    text: str,
+    filled: set[int],
+    model: CharModel,
+    *,
+    gain: float,
+    limit: int,
+    around: tuple[str, str] = ("", ""),
+) -> str:
     """Split characters of a realigned run that were read across a vanished pair, best gain first.
 
     ``filled`` holds the positions whose trail byte was chosen for a dropped byte: there the
-    second character may be any. A split must gain more than ``gain`` nats over the character
-    it replaces; after one, only its neighbours are scored again.
+    second character of a split may be any, and so may the character itself, once the text
+    around it is restored. A replacement must make the text read better by more than ``gain``
+    nats (:func:`_best_split`, with the line ``around`` the run as context); after one, only
+    its neighbours are scored again, and at most ``limit`` are made.
     """
 
     def score(at: int) -> tuple[float, str] | None:
         if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
             return None
-        return _best_split(text, at, model, trail_lost=at in filled)
+        return _best_split(text, at, model, trail_lost=at in filled, around=around)
 
     found = {at: score(at) for at in range(2, len(text))}
     for _ in range(limit):
@@ -681,11 +728,12 @@ def restore_vanished_pairs(text: str, filled: set[int], model: CharModel, *, gai
         if not options:
             break
         _, at = max(options)
-        pair = found[at][1]  # type: ignore[index]
-        text = text[:at] + pair + text[at + 1 :]
-        filled = {i + 1 if i > at else i for i in filled if i != at}
-        found = {i + 1 if i > at else i: best for i, best in found.items() if i != at}
-        for near in range(max(2, at - 1), min(len(text), at + 3)):
+        replacement = found[at][1]  # type: ignore[index]
+        text = text[:at] + replacement + text[at + 1 :]
+        if len(replacement) == 2:  # the second character of a split holds the lost trail byte
+            filled = {i + 1 if i >= at else i for i in filled}
+            found = {i + 1 if i > at else i: best for i, best in found.items() if i != at}
+        for near in range(max(2, at - 2), min(len(text), at + len(replacement) + 2)):
             found[near] = score(near)
     return text
 
@@ -712,7 +760,8 @@ def redecode_gbk_runs(line: str, model: CharModel, *, pair_gain: float = 4.0, pa
             continue
         dropped = raw[-1] is None or sum(len(b) for b in raw if b is not None) % 2 == 1
         filled = {len(text) - 1} if dropped else set()
-        text = restore_vanished_pairs(text, filled, model, gain=pair_gain, limit=pair_limit)
+        around = (line[: match.start()][-WORD_CONTEXT:], line[end : end + WORD_CONTEXT])
+        text = restore_vanished_pairs(text, filled, model, gain=pair_gain, limit=pair_limit, around=around)
         out.append(line[pos : match.start()])
         out.append(text)
         pos = end

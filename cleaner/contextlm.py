@@ -27,7 +27,7 @@ MAGIC = b"NCLM"
 SCALE = 100.0
 VALUE_BASE = 0xF0000
 END = "$"  # the end of a line, as the counts have it
-RARE_CONTEXT = -0.29  # log(0.75): the mass a context too rare to be stored leaves to the backoff
+RARE_CONTEXT_COST = 29  # -log(0.75) in hundredths: the mass a context too rare to be stored leaves to the backoff
 
 
 def fold_table(t2s: dict[int, str]) -> dict[int, str]:
@@ -44,47 +44,51 @@ def fold_table(t2s: dict[int, str]) -> dict[int, str]:
 
 @dataclass(frozen=True, slots=True)
 class ContextModel:
-    unigram: dict[str, float]  # log P(c), continuation counts
-    unigram_gamma: dict[str, float]  # log γ(b): what a bigram context leaves to the unigram
+    """Scores in hundredths of a nat, as costs (``-log P``), as the tables store them."""
+
+    unigram: dict[str, int]  # -log P(c), continuation counts
+    unigram_gamma: dict[str, int]  # -log γ(b): what a bigram context leaves to the unigram
     bigrams: tuple[str, ...]  # buckets of "bc" + -log P(c | b) + -log γ(bc), by (b, c)
     trigrams: tuple[str, ...]  # buckets of "abc" + -log P(c | ab), by (a, b)
-    floor: float  # log P of a character the text never had
+    floor: int  # -log P of a character the text never had
     fold: dict[int, str]
 
-    def _bigram(self, b: str, c: str) -> tuple[float, float] | None:
-        bucket = self.bigrams[(ord(b) * 7919 + ord(c)) & (len(self.bigrams) - 1)]
-        at = bucket.find(b + c)
-        if at < 0:
-            return None
-        return (VALUE_BASE - ord(bucket[at + 2])) / SCALE, (VALUE_BASE - ord(bucket[at + 3])) / SCALE
-
-    def _p2(self, b: str, c: str) -> float:
-        found = self._bigram(b, c)
-        if found is not None:
-            return found[0]
-        return self.unigram_gamma.get(b, 0.0) + self.unigram.get(c, self.floor)
-
-    def logp(self, a: str, b: str, c: str) -> float:
-        """``log P(c | ab)``."""
-        bucket = self.trigrams[(ord(a) * 7919 + ord(b)) & (len(self.trigrams) - 1)]
-        at = bucket.find(a + b + c)
-        if at >= 0:
-            return (VALUE_BASE - ord(bucket[at + 3])) / SCALE
-        context = self._bigram(a, b)
-        return (context[1] if context is not None else RARE_CONTEXT) + self._p2(b, c)
+    def cost(self, text: str) -> int:
+        """``-log P`` of an already folded ``text``, each character given the two before it."""
+        if not text:
+            return 0
+        bigrams, trigrams = self.bigrams, self.trigrams
+        bmask, tmask = len(bigrams) - 1, len(trigrams) - 1
+        unigram, gamma, floor = self.unigram, self.unigram_gamma, self.floor
+        codes = list(map(ord, text))
+        cost = unigram.get(text[0], floor)
+        context_gamma = RARE_CONTEXT_COST  # -log γ of the pair before the character scored
+        for i in range(1, len(text)):
+            h = codes[i - 1] * 7919 + codes[i]
+            bucket = bigrams[h & bmask]
+            at = bucket.find(text[i - 1 : i + 1])
+            if i >= 2:
+                tri = trigrams[(codes[i - 2] * 7919 + codes[i - 1]) & tmask]
+                hit = tri.find(text[i - 2 : i + 1])
+                if hit >= 0:
+                    cost += ord(tri[hit + 3]) - VALUE_BASE
+                else:
+                    cost += context_gamma
+                    hit = -1
+            else:
+                hit = -1
+            if hit < 0:
+                if at >= 0:
+                    cost += ord(bucket[at + 2]) - VALUE_BASE
+                else:
+                    cost += gamma.get(text[i - 1], 0) + unigram.get(text[i], floor)
+            context_gamma = ord(bucket[at + 3]) - VALUE_BASE if at >= 0 else RARE_CONTEXT_COST
+        return cost
 
     def total(self, text: str, *, ends: bool = False) -> float:
-        """``log P`` of ``text`` (folded first), each character given the two before it; with ``ends``,
-        of the line ending after it too."""
-        text = text.translate(self.fold) + (END if ends else "")
-        if not text:
-            return 0.0
-        score = self.unigram.get(text[0], self.floor)
-        if len(text) > 1:
-            score += self._p2(text[0], text[1])
-        for i in range(2, len(text)):
-            score += self.logp(text[i - 2], text[i - 1], text[i])
-        return score
+        """``log P`` of ``text`` (folded first), each character given the two before it, in nats;
+        with ``ends``, of the line ending after it too."""
+        return -self.cost(text.translate(self.fold) + (END if ends else "")) / SCALE
 
 
 def _read_tables(data: bytes) -> tuple[str, list[str], list[str]]:
@@ -109,9 +113,9 @@ def load_context_model() -> ContextModel:
     """Load ``cleaner/data/contextlm.bin`` (built by ``tools/build_context_model.py``), once per process."""
     data = resources.files("cleaner").joinpath("data/contextlm.bin").read_bytes()
     unigrams, bigrams, trigrams = _read_tables(data)
-    unigram = {unigrams[i]: (VALUE_BASE - ord(unigrams[i + 1])) / SCALE for i in range(0, len(unigrams), 3)}
-    gamma = {unigrams[i]: (VALUE_BASE - ord(unigrams[i + 2])) / SCALE for i in range(0, len(unigrams), 3)}
-    floor = min(unigram.values()) - 1.0
+    unigram = {unigrams[i]: ord(unigrams[i + 1]) - VALUE_BASE for i in range(0, len(unigrams), 3)}
+    gamma = {unigrams[i]: ord(unigrams[i + 2]) - VALUE_BASE for i in range(0, len(unigrams), 3)}
+    floor = max(unigram.values()) + round(SCALE)
     return ContextModel(
         unigram=unigram,
         unigram_gamma=gamma,

@@ -121,7 +121,9 @@ LOOKAHEAD = 8  # bytes after a hole that decide which fillers decode
 CONTEXT = 3  # characters after a hole that the model scores
 WORD_CONTEXT = 6  # characters before a hole that the word model sees
 WORD_BEAM = 16  # candidates for a hole, best by the character model, that the word model rescores
-SPLIT_BEAM = 64  # splits of a character, best by the character model, that the word and context models rescore
+SPLIT_BEAM = 32  # splits of a character, best by the character model, that the context model rescores
+READ_BEAM = 16  # ... and of those, the best by the context model, read with the word model too
+HOPELESS = 8.0  # nats the context model's best may be behind the character as it is and still be read
 
 
 def _gbk_bytes(char: str) -> bytes | None:
@@ -564,7 +566,7 @@ def _decode_run(
 # it were read as one (p, q) that really is (p, x)(y, q), x the trail byte and y the lead byte
 # the vanished pair took.
 ALL_TRAILS = (*range(0x40, 0x7F), *range(0x80, 0xFF))
-SPLIT_RARE = -15.0  # log P below which a character is never one of the two a split restores
+SPLIT_RARE = -12.0  # log P below which a character is never one of the two a split restores
 
 
 @lru_cache(maxsize=1)
@@ -675,8 +677,8 @@ def _best_split(
 
     It is two characters read across a vanished pair or, where the character's trail byte
     was lost (``trail_lost``), one character with the same lead byte. The character model
-    ranks them table-wise; its best few are read again with the words around them,
-    ``around`` (the line before and after ``text``) included.
+    ranks them table-wise, the context model its best few and :func:`reading_score` the best
+    of those, with the words around them (``around``, the line before and after ``text``, included).
     """
     candidates = _split_candidates(text[at], trail_lost=trail_lost)
     if not candidates:
@@ -694,7 +696,13 @@ def _best_split(
         singles.sort(key=lambda char: model.total(prev + char + nxt), reverse=True)
         options += singles[:WORD_BEAM]
     left, right = behind[-WORD_CONTEXT:], ahead[:WORD_CONTEXT]
-    read = {option: reading_score(left + option + right) for option in options}
+    context = load_context_model()
+    quick = {option: context.total(left + option + right) for option in options}
+    top = sorted(quick, key=quick.__getitem__, reverse=True)[:READ_BEAM]
+    behind_by = quick[top[0]] - context.total(left + text[at] + right)
+    if behind_by < -HOPELESS:  # the words around it will not make up for what the context model says
+        return behind_by, top[0]
+    read = {option: reading_score(left + option + right) for option in top}
     best = max(read, key=read.__getitem__)
     return read[best] - reading_score(left + text[at] + right), best
 

@@ -6,7 +6,7 @@ fullwidth folded on both sides (as ``score_repair.py --target clean_simp
 --width-insensitive`` does), and for the controls the share changed (FP). Then the
 throughput of ``repair_text`` in characters per second next to OpenCC's t2s conversion
 of the same text (all cases, and the clean controls alone), the time to load the
-character and word models, and ``clean_page``'s time per stage on the corpus pages
+character, word and context models, and ``clean_page``'s time per stage on the corpus pages
 (``../shared/corpus/pages/manifest.jsonl`` + ``html/``), after a warm-up pass.
 
     python bench/bench_repair.py [--corpus ../shared/corpus] [--rounds N]
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cleaner import CleanerSettings, clean_page, repair_text
 from cleaner.charlm import load_char_model, load_word_model
+from cleaner.contextlm import load_context_model
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
@@ -141,6 +142,9 @@ def main() -> None:
     start = time.perf_counter()
     load_word_model.__wrapped__()  # type: ignore[attr-defined]
     word_load_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    load_context_model.__wrapped__()  # type: ignore[attr-defined]
+    context_load_seconds = time.perf_counter() - start
     outputs = [repair_text(case["dirty"], settings=settings) for case in cases]  # also the warm-up
 
     print(f"\n`repair_text` on {len(cases)} cases from {cases_path} (clean_simp, width-insensitive)\n")
@@ -152,7 +156,10 @@ def main() -> None:
     for name, texts in (("all cases", everything), ("clean controls", controls)):
         ours, theirs = throughput(texts, settings, args.rounds)
         print(f"| {name} | {ours:,.0f} | {theirs:,.0f} |")
-    print(f"\ncharacter model load: {1000 * load_seconds:.0f} ms, word model load: {1000 * word_load_seconds:.0f} ms")
+    print(
+        f"\ncharacter model load: {1000 * load_seconds:.0f} ms, word model load: {1000 * word_load_seconds:.0f} ms,"
+        f" context model load: {1000 * context_load_seconds:.0f} ms"
+    )
     page_stages(args.corpus, settings, args.rounds)
     print(f"\nreproduce: python bench/bench_repair.py --corpus {args.corpus} --rounds {args.rounds}")
 

@@ -20,7 +20,14 @@ Order per line (the repair stage applies them in this order):
    + nonsense until an ASCII byte realigns it. Re-encoding the run and
    prepending the lost ``A1`` restores it: ``敲開門?!耙咔槊媲埃`` → ``敲開門。“疫情面前``.
    A ``?`` inside the run is a byte the decoder dropped; its value is chosen by the
-   model (``侥?,`` → ``您,``).
+   model (``侥?,`` → ``您,``). A pair the wrong decoder read as a private-use character
+   vanished: the two characters it joined are split again where the text then reads
+   better (``“誓五”`` → ``“十四五”``).
+
+Lost characters and vanished pairs are chosen by how the text around them reads
+(:func:`reading_score`): the word model's best segmentation plus the context model's
+trigrams of running news text (``cleaner/contextlm.py``), the character model ranking
+the candidates first.
 """
 
 from __future__ import annotations
@@ -356,6 +363,15 @@ def _pairing(before: str, char: str, following: str) -> float:
     return 0.0
 
 
+def _paired(before: str, chars: str, following: str) -> float:
+    """:func:`_pairing` of every quote or bracket in ``chars``, standing between ``before`` and ``following``."""
+    return sum(
+        _pairing(before + chars[:i], char, chars[i + 1 :] + following)
+        for i, char in enumerate(chars)
+        if char in PAIRS or char in CLOSERS
+    )
+
+
 def reading_score(text: str, *, ends: bool = False) -> float:
     """How well ``text`` reads: its best segmentation into words (:class:`WordModel`) plus its
     characters given the two before them in running text (:class:`ContextModel`), in nats;
@@ -456,6 +472,9 @@ def invert_codecs(line: str, model: CharModel, *, margin: float, rare_share: flo
     out: list[str] = []
     kinds: list[str] = []
     for chunk in chunks:
+        if out and ANCHOR_RE.search(out[-1][-2:]):  # a misaligned GBK run: the re-decode's (step 3)
+            out.append(chunk)
+            continue
         best: tuple[float, int, str, str] | None = None
         for inverse in INVERSES:
             if not inverse.smells(chunk, model, rare_share):
@@ -511,7 +530,7 @@ def _run_bytes(line: str, start: int, *, folded: int = 0) -> tuple[list[bytes | 
                 j += 1
             return raw, j
         try:
-            encoded = char.encode("gbk")
+            encoded = char.encode("gb18030")
         except UnicodeEncodeError:
             return None
         if len(encoded) != 2:
@@ -702,9 +721,9 @@ def _best_split(
     behind_by = quick[top[0]] - context.total(left + text[at] + right)
     if behind_by < -HOPELESS:  # the words around it will not make up for what the context model says
         return behind_by, top[0]
-    read = {option: reading_score(left + option + right) for option in top}
+    read = {option: reading_score(left + option + right) + _paired(behind, option, ahead) for option in top}
     best = max(read, key=read.__getitem__)
-    return read[best] - reading_score(left + text[at] + right), best
+    return read[best] - reading_score(left + text[at] + right) - _paired(behind, text[at], ahead), best
 
 
 def restore_vanished_pairs(

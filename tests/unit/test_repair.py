@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from cleaner import CleanerSettings, repair_text
 from cleaner.charlm import load_char_model, load_word_model
+from cleaner.contextlm import load_context_model
 from cleaner.mojibake import redecode_gbk_runs
 from cleaner.pinyin import strip_pinyin
 from cleaner.repair import repair_line
@@ -171,7 +172,8 @@ def test_bytes_lost_in_decoding_alone_are_no_mojibake(line: str) -> None:
 
 def _misaligned(text: str) -> str:
     """A GBK stream cut one byte into 。“ and read on out of step: an orphan byte is ``?``,
-    a pair in the user-defined area vanishes, an unpaired byte before ASCII is ``?``."""
+    a pair in the user-defined area (private use in gb18030) vanishes, an unpaired byte before
+    ASCII is ``?``."""
     raw = text.encode("gbk")
     cut = raw.find("。“".encode("gbk"))
     tail, out, i = raw[cut + 1 :], [], 0
@@ -187,10 +189,8 @@ def _misaligned(text: str) -> str:
             continue
         except UnicodeDecodeError:
             pass
-        high = (0xAA <= pair[0] <= 0xAF or 0xF8 <= pair[0] <= 0xFE) and pair[1:] >= b"\xa1"
-        low = 0xA1 <= pair[0] <= 0xA7 and b"\x40" <= pair[1:] <= b"\xa0"
-        if len(pair) == 2 and (high or low):
-            i += 2
+        if len(pair) == 2 and "\ue000" <= pair.decode("gb18030", errors="replace") <= "\uf8ff":
+            i += 2  # gb18030 reads it as a private-use character
             continue
         out.append("?")
         i += 1
@@ -204,6 +204,26 @@ def test_gbk_run_with_vanished_pairs_is_restored() -> None:
     fixed, repairs = _margin_repair(damaged)
     assert fixed == text
     assert repairs == {"mojibake/gbk_misaligned": 1}
+
+
+def test_a_pair_vanished_outside_the_user_defined_rows_is_restored() -> None:
+    # 建 (BD A8) and 立 (C1 A2): read out of step, A8 C1 is one of gb18030's private-use points
+    text = "我们讲了很多。“如果不能迅速建立自己的文化优势，就难以在竞争中站稳。”2024年"
+    damaged = _misaligned(text)
+    assert "?！" in damaged and len(damaged) < len(text) + 2
+    assert repair_text(damaged, settings=CleanerSettings()) == text
+
+
+def test_context_model_reads_running_text_and_folds_what_says_nothing() -> None:
+    context = load_context_model()
+    text = "新中国成立以来，我们党始终把增进民生福祉作为发展的出发点。"
+    shuffled = "".join(sorted(text))
+    assert context.total(text) > context.total(shuffled) + 20
+    assert context.total("较三季度增长") > context.total("较为季度增长")
+    assert context.total("5月12日") == context.total("7月30日")  # digits say nothing of the words around them
+    assert context.total("為期三天") == context.total("为期三天")  # folded to simplified script first
+    assert context.total("增长（10%）") == context.total("增长(10%)")  # and fullwidth to ASCII
+    assert context.total("工作取得进展。", ends=True) > context.total("工作取得进展、", ends=True)
 
 
 DAMAGE_ALPHABET = "的是中國銆傗€滅锛鍙ä¸­Ã©â€ï¼\x81\x8d?!！“”。，\ufffd\ue1be\ue4ce琍ㄤい A1,"

@@ -405,8 +405,7 @@ def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], *, after: str
             window = "".join(chars[lo:hi]) + (after[:WORD_CONTEXT] if hi >= len(chars) else "")
             score = reading_score(window, ends=ends)
             for at, char in zip((at for at, _ in group), combo, strict=True):
-                if char in PAIRS or char in CLOSERS:
-                    score += _pairing(before + "".join(chars[:at]), char, "".join(chars[at + 1 :]) + after)
+                score += _paired(before + "".join(chars[:at]), char, "".join(chars[at + 1 :]) + after)
             if best is None or score > best[0]:
                 best = (score, combo)
         for (at, _), char in zip(group, best[1], strict=True):  # type: ignore[index]

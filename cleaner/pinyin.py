@@ -5,15 +5,21 @@ before it (pypinyin's tables, tone marks compared exactly, toneless compared
 loosely) *and* that character is one a simplified→traditional converter
 produces (a traditional-only character). A gloss after a simplified or rare
 character (``犇(bēn)``) and ordinary brackets (``(指挥部)``) stay.
+
+The readings are pypinyin's table of single characters, read from its data file when first
+needed (:func:`load_readings`): importing pypinyin would also load its phrase dictionary
+and copy both tables, some 50 MB in every process that imports the cleaner, the cleaning
+worker's own included, which leaves the cleaning to a child process.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import unicodedata
 from functools import lru_cache
-
-from pypinyin.pinyin_dict import pinyin_dict
+from pathlib import Path
 
 from cleaner.script import load_tables
 
@@ -26,10 +32,23 @@ def _toneless(reading: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ü", "v")
 
 
+@lru_cache(maxsize=1)
+def load_readings() -> dict[int, str]:
+    """pypinyin's readings of single characters, code point → readings comma-separated, once per process
+    (the ``pypinyin.pinyin_dict`` table, without importing the package)."""
+    spec = importlib.util.find_spec("pypinyin")  # a top-level name: found, not imported
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("pypinyin is not installed", name="pypinyin")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    table = json.loads((folder / "pinyin_dict.json").read_text("utf-8"))
+    return {int(code): value for code, value in table.items()}
+
+
 @lru_cache(maxsize=4096)
 def readings(char: str) -> frozenset[str]:
     """Readings of ``char`` and of its simplified form, with and without tones."""
     tables = load_tables()
+    pinyin_dict = load_readings()
     forms = {char, tables.t2s.convert(char)}
     out: set[str] = set()
     for form in forms:

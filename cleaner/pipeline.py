@@ -336,16 +336,20 @@ WARM_UP_PAGE = "<html><head><title>市政府召开常务会议</title></head><bo
 
 
 def warm_up(settings: CleanerSettings) -> None:
-    """Load now what the cleaner otherwise loads on its first pages: the character and word models,
-    the OpenCC tables, the GBK table and the lazy imports of a first page."""
+    """Load now what the cleaner otherwise loads on its first pages: the character, word and context
+    models, the OpenCC tables, the GBK table, the pinyin readings and the lazy imports of a first page."""
     from cleaner.charlm import load_char_model, load_word_model
+    from cleaner.contextlm import load_context_model
     from cleaner.mojibake import gbk_table
+    from cleaner.pinyin import load_readings
     from cleaner.script import load_tables
 
     load_char_model()
     load_word_model()
+    load_context_model()
     load_tables()
     gbk_table()
+    load_readings()
     clean_page(WARM_UP_PAGE.encode("utf-8"), url="http://warm-up.invalid/", settings=settings)
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from cleaner import CleanerSettings, clean_page
 from sinks.cleaning import Cleaning
+from sinks.heap import return_large_buffers
 from sinks.kafka import PROBE_TIMEOUT, KafkaLog
 from sinks.log import Log, LogError, Message, Producer, Record, Start
 from sinks.maintenance import Maintenance
@@ -117,7 +118,9 @@ def cleaning_worker(
     on_delivered: Callable[[Sequence[Record]], None] | None = None,
 ) -> Iterator[Worker]:
     """A cleaning worker wired from the settings, with retention and compaction on their own timer;
-    its producer and near-duplicate index close on exit."""
+    its producer and near-duplicate index close on exit. From here on the process hands its large
+    buffers (the batch's pages and outputs) back to the system when they are freed."""
+    return_large_buffers()
     if not settings.embedded:
         logger.info("connecting to Kafka at %s (each try up to %.0f s)", settings.bootstrap_servers, PROBE_TIMEOUT)
     await_topics(log, settings, stop)  # a stop while waiting: the worker's run returns at once

@@ -21,6 +21,7 @@ from multiprocessing.context import ForkServerProcess
 from typing import Any
 
 from cleaner import Article, CleanerSettings, PageHints, Rejection, warm_up
+from sinks.heap import return_large_buffers
 
 PR_SET_PDEATHSIG = 1
 
@@ -40,6 +41,7 @@ def _serve(conn: Connection, settings: CleanerSettings, clean: Clean) -> None:  
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the pipe's end still stops the child
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
+    return_large_buffers()  # a page's body and text, unpickled and pickled, leave no holes in the heap
     warm_up(settings)  # the models load before the first page's clock starts
     while True:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -13,7 +15,7 @@ from cleaner import CleanerSettings, repair_text
 from cleaner.charlm import load_char_model, load_word_model
 from cleaner.contextlm import load_context_model
 from cleaner.mojibake import redecode_gbk_runs
-from cleaner.pinyin import strip_pinyin
+from cleaner.pinyin import load_readings, strip_pinyin
 from cleaner.repair import repair_line
 from tests.conftest import char_f1
 
@@ -109,6 +111,26 @@ def test_legitimate_brackets_and_rare_glosses_stay() -> None:
 
 def test_gloss_that_is_not_a_reading_stays() -> None:
     assert strip_pinyin("頁(mǎ)") == ("頁(mǎ)", 0)
+
+
+def test_the_readings_are_pypinyins_single_character_table() -> None:
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    assert load_readings() == pinyin_dict
+    assert load_readings()[ord("頁")] == "yè,xié"
+
+
+def test_importing_the_cleaner_leaves_pypinyin_and_its_phrase_dictionary_unloaded() -> None:
+    """The cleaning worker imports the cleaner but cleans in a child process: tables load where pages are cleaned."""
+    code = (
+        "import sys\n"
+        "import cleaner, sinks.backends\n"
+        "from cleaner.pinyin import strip_pinyin\n"
+        "assert strip_pinyin('首頁(yè)') == ('首頁', 1)\n"
+        "print(sorted(name for name in sys.modules if name.startswith('pypinyin')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["[]"]
 
 
 # --- detect, then repair: mechanisms of the corpus damage ------------------------------

@@ -1,10 +1,12 @@
 """The ``clean`` command: saved pages or text files into JSON lines, no log needed.
 
 The cleaner is imported when the command runs, not when its ``--help`` is shown. With
-``--jobs N`` the files are cleaned by N processes, each set up once by :func:`start_worker`
-(settings, character model, OpenCC tables), then sent files a few at a time, so that
-progress shows from the first files on. Progress (with rate and time left) and a summary
-go to stderr; stdout carries only the records.
+``--jobs N`` the files are cleaned by N processes, each given the settings once by
+:func:`start_worker`, then sent files a few at a time, so that progress shows from the first
+files on. A process loads the models and tables its pages need when they first need them, as
+``--jobs 1`` does: the command has no per-page time limit for a warm-up to keep loading out
+of, and a warm-up would load models most pages never use. Progress (with rate and time left)
+and a summary go to stderr; stdout carries only the records.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ INTERRUPTED = 130
 TARGET_SCRIPTS = ("zh-Hans", "zh-Hant", "keep")
 
 
-#: a short page each process cleans once before its share, so the lazy imports are done with too
 def collect_inputs(paths: Iterable[Path]) -> list[Path]:
     """The files to clean: folders searched for pages and text files, other files as given."""
     found: list[Path] = []
@@ -88,16 +89,13 @@ _worker_settings: tuple[CleanerSettings, bool] | None = None
 
 
 def start_worker(settings: CleanerSettings, pretty: bool) -> None:
-    """The initializer of each cleaning process: keep the settings, load the models once.
+    """The initializer of each cleaning process: keep the settings (the models load on first use).
 
     Ctrl-C reaches the whole process group; the parent alone handles it (and stops the pool).
     """
     global _worker_settings
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_settings = (settings, pretty)
-    from cleaner import warm_up  # the models, the OpenCC tables, a first page's lazy imports
-
-    warm_up(settings)
 
 
 def rendered(path: Path, settings: CleanerSettings, url: str | None, pretty: bool) -> tuple[str, str]:

@@ -6,8 +6,9 @@
 3. worker: the pages of PATH (``--copies`` copies under distinct URLs) as raw records, cleaned
    by the cleaning worker (group, commits, near-duplicate index, outputs acknowledged before
    each commit) until the group has caught up; pages/s next to ``clean_page`` alone on the
-   same pages in this process, timed just before and just after the worker (their mean), after
-   a warm-up, so model loading counts in neither and background load hits both alike.
+   same pages in this process, the two interleaved copy by copy (each copy's pages cleaned by
+   the worker, then here, or the other way round), after a warm-up, so model loading counts in
+   neither and a machine whose speed drifts over the minutes hits both alike.
 
 The Kafka backend runs against the test broker (noida-db on 127.0.0.1, started here) unless
 ``--bootstrap`` names a cluster. noida-db is a development broker: its numbers say what the
@@ -45,6 +46,7 @@ from sinks.topics import RawPage
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "cms"
+WARM_UP_PAGES = 8  # cleaned before any timing, by the worker and here
 TEXT = "市政协召开常委会议，围绕疫情防控和复工复产开展协商议政，委员们积极建言献策。"
 
 
@@ -80,29 +82,51 @@ def consume(log: Log, topic: str, n: int) -> float:
     return elapsed
 
 
-def raw_pages(path: Path, copies: int) -> list[RawPage]:
-    """The pages of ``path``, ``copies`` times under distinct URLs, as the crawler would put them on raw."""
+def raw_rounds(path: Path, copies: int) -> list[list[RawPage]]:
+    """The pages of ``path``, ``copies`` times under distinct URLs, as the crawler would put them on raw
+    (one list a copy)."""
     pages = load_pages(path)
     out = []
     for copy in range(copies):
+        round_ = []
         for page in pages:
             url = f"http://bench.gov.cn/{copy}/{page.id}.html"
             ctype = page.headers.get("content-type")
-            out.append(RawPage(url, url, 200, page.body, "2026-11-20T08:00:00+08:00", "bench", "b", ctype))
+            round_.append(RawPage(url, url, 200, page.body, "2026-11-20T08:00:00+08:00", "bench", "b", ctype))
+        out.append(round_)
     return out
 
 
-def run_worker(log: Log, settings: StreamSettings, cleaner: CleanerSettings, pages: list[RawPage]) -> float:
+def run_worker(
+    log: Log, settings: StreamSettings, cleaner: CleanerSettings, warm: list[RawPage], rounds: list[list[RawPage]]
+) -> tuple[float, float]:
+    """Seconds the worker took to catch up on the rounds, and ``clean_page`` alone on the same pages.
+
+    Round by round, the round's pages go on the raw topic, then the worker runs until the group has
+    caught up and ``clean_page`` cleans the same pages here (in turn first and second), so that a
+    machine that speeds up or slows down over the minutes hits both alike. Each round's run joins
+    the group again (on Kafka that join counts in every round). A first round of other URLs
+    (``warm``), untimed, starts the cleaner's process and its models.
+    """
     names = create_topics(log, settings)
     producer = log.producer()
-    for page in pages:
-        producer.send(page.to_record(names.raw))
-    producer.flush()
-    producer.close()
+    worker_s = alone_s = 0.0
     with cleaning_worker(log, settings, cleaner, threading.Event()) as worker:
-        start = time.perf_counter()
-        worker.run(exit_when_idle=True)
-        return time.perf_counter() - start
+        for number, pages in enumerate([warm, *rounds]):
+            for page in pages:
+                producer.send(page.to_record(names.raw))
+            producer.flush()
+            first_alone = number % 2 == 0
+            alone = clean_alone(cleaner, pages) if first_alone else 0.0
+            start = time.perf_counter()
+            worker.run(exit_when_idle=True)
+            took = time.perf_counter() - start
+            if not first_alone:
+                alone = clean_alone(cleaner, pages)
+            if number:  # the first round only warms up
+                worker_s, alone_s = worker_s + took, alone_s + alone
+    producer.close()
+    return worker_s, alone_s
 
 
 def clean_alone(cleaner: CleanerSettings, pages: list[RawPage]) -> float:
@@ -134,8 +158,10 @@ def main() -> None:
     backends = ("sqlite", "kafka") if args.backend == "both" else (args.backend,)
 
     cleaner = CleanerSettings()
-    pages = raw_pages(args.path, args.copies)
-    clean_alone(cleaner, pages[:64])  # warm-up: character model, OpenCC, lazy imports
+    warm, *rounds = raw_rounds(args.path, args.copies + 1)
+    warm = warm[:WARM_UP_PAGES]
+    pages = [page for pages in rounds for page in pages]
+    clean_alone(cleaner, warm)  # warm-up: character model, OpenCC, lazy imports
 
     rows = []
     with contextlib.ExitStack() as stack:
@@ -159,9 +185,8 @@ def main() -> None:
             mb = sum(r.size for r in records) / 1e6
             produced = produce(log, settings, records)
             consumed = consume(log, names.articles, len(records))
-            before = clean_alone(cleaner, pages)
-            worker_s = run_worker(log, replace(settings, topic_prefix=settings.topic_prefix + "w."), cleaner, pages)
-            alone = (before + clean_alone(cleaner, pages)) / 2
+            worker_settings = replace(settings, topic_prefix=settings.topic_prefix + "w.")
+            worker_s, alone = run_worker(log, worker_settings, cleaner, warm, rounds)
             log.close()
             rows.append((backend, len(records), mb, produced, consumed, worker_s, alone))
 

@@ -44,6 +44,7 @@ from ftfy import TextFixerConfig, fix_encoding
 
 from cleaner.charlm import CharModel, load_char_model, load_word_model
 from cleaner.contextlm import load_context_model
+from cleaner.script import count_script_chars, load_tables
 
 # --- 1. UTF-8 read as Latin-1 / cp1252 --------------------------------------------
 # bytes 0x80-0xBF as Latin-1 or cp1252 show them (the sloppy variant keeps 0x81, 0x8D, ...)
@@ -379,15 +380,43 @@ def reading_score(text: str, *, ends: bool = False) -> float:
     return load_word_model().score(text) + load_context_model().total(text, ends=ends)
 
 
+SCRIPT_EVIDENCE = 3  # characters of one script only a text shows, at least four times the other's, to say its script
+
+
+def _other_script(text: str) -> frozenset[str]:
+    """The characters of the script ``text`` is clearly not written in (none when it is not clear).
+
+    The models read text folded to simplified script, so to them 爲 is 为; but a lost
+    character in a simplified text is simplified like its neighbours, and one in a
+    traditional text traditional.
+    """
+    trad, simp = count_script_chars(text)
+    if simp >= SCRIPT_EVIDENCE and trad * 4 <= simp:
+        return load_tables().traditional_only
+    if trad >= SCRIPT_EVIDENCE and simp * 4 <= trad:
+        return load_tables().simplified_only
+    return frozenset()
+
+
 def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], *, after: str = "", before: str = "") -> str:
     """Choose again, by how the words around them read (:func:`reading_score`), the characters lost bytes left open.
 
     ``filled`` holds each lost character's position and the characters it may be (the
     character model's best few); characters lost next to each other are chosen together.
-    A quote or bracket among them is weighed by the ones around it (:func:`_pairing`).
+    A quote or bracket among them is weighed by the ones around it (:func:`_pairing`); none
+    is of the other script than the text around it (:func:`_other_script`).
     """
     chars = list(text)
-    options = [(at, alts) for at, alts in filled if at < len(chars) and len(alts) > 1 and chars[at] in alts]
+    lost = {at for at, _ in filled}
+    other = _other_script(before + "".join(c for i, c in enumerate(chars) if i not in lost) + after)
+    options = []
+    for at, alts in filled:
+        if at >= len(chars) or chars[at] not in alts:
+            continue
+        alts = tuple(char for char in alts if char not in other) or alts
+        chars[at] = chars[at] if chars[at] in alts else alts[0]
+        if len(alts) > 1:
+            options.append((at, alts))
     groups: list[list[tuple[int, tuple[str, ...]]]] = []
     for item in options:
         if groups and item[0] - groups[-1][-1][0] <= 2 and len(groups[-1]) < 2:

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from cleaner import CleanerSettings, repair_text
 from cleaner.charlm import load_char_model, load_word_model
 from cleaner.contextlm import load_context_model
-from cleaner.mojibake import redecode_gbk_runs
+from cleaner.mojibake import _other_script, redecode_gbk_runs
 from cleaner.pinyin import load_readings, strip_pinyin
 from cleaner.repair import repair_line
+from cleaner.script import load_tables
 from tests.conftest import char_f1
 
 CLEAN_LINES = [
@@ -79,6 +80,18 @@ def test_gbk_read_as_big5_is_inverted() -> None:
     fixed, repairs = _margin_repair(damaged)
     assert fixed.startswith("疫情面前，来到您家，打")
     assert repairs == {"mojibake/gbk_as_big5": 1}
+
+
+def test_a_lost_character_is_of_the_script_of_the_text_around_it() -> None:
+    """三 (C8FD) is lost when GBK is read as Big5; the models fold 爲 to 为, and 较为 reads well, but a
+    character lost from a simplified text is simplified: 爲 is not a candidate, and 三 is chosen."""
+    text = "今年前三季度，全国规模以上工业增加值同比增长百分之五，较三季度进一步提升。"
+    damaged = text.encode("gbk").decode("cp950", errors="replace")
+    assert "\ufffd" in damaged
+    assert repair_text(damaged, settings=CleanerSettings()) == text
+    assert _other_script("较三季度进一步提升，全国规模以上") == load_tables().traditional_only
+    assert _other_script("較三季度進一步提升，全國規模以上") == load_tables().simplified_only
+    assert _other_script("三季度") == frozenset()  # too little to tell
 
 
 def test_gbk_run_misaligned_by_one_byte_is_redecoded() -> None:

@@ -77,11 +77,15 @@ class Cleaning:
         self.now = now
         self.stats: Counter[str] = Counter()
 
-    def process(self, message: Message) -> Record:
-        """The one output of ``message``; an error is retried, then becomes a rejection that names it."""
+    def process(self, message: Message, upcoming: Message | None = None) -> Record:
+        """The one output of ``message``; an error is retried, then becomes a rejection that names it.
+
+        ``upcoming`` is the message to be processed next, if known: its page goes to the cleaner's
+        process as soon as this one's is cleaned, to be cleaned while this one is published.
+        """
         for attempt in range(1, self.attempts + 1):
             try:
-                return self._process(message)
+                return self._process(message, upcoming)
             except Exception as error:  # the record must still end as one output, and the loop go on
                 failed = error
                 log.warning(
@@ -103,7 +107,7 @@ class Cleaning:
         rejection = Rejection(url, Reason.internal(stage), detail, raw_ref=message.ref)
         return self._reject(rejection, self._key(url, message), None, message)
 
-    def _process(self, message: Message) -> Record:
+    def _process(self, message: Message, upcoming: Message | None = None) -> Record:
         try:
             page = RawPage.from_message(message)
         except MalformedRecord as error:
@@ -114,15 +118,15 @@ class Cleaning:
         if page.status in GONE:
             with in_stage(Stage.PUBLISH):
                 return self._gone(page, message)
-        if not 200 <= page.status < 300:
+        if not _cleaned(page):
             detail = f"HTTP {page.status} for {page.final_url}"
             rejection = Rejection(page.url, Reason.HTTP_STATUS, detail, raw_ref=message.ref)
             return self._reject(rejection, page.key, page, message)
         try:
             result = self._clean(page)
         except CleanTimeout as error:
-            rejection = Rejection(page.url, Reason.TIME_LIMIT, f"{error}; the page was given up", raw_ref=message.ref)
-            return self._reject(rejection, page.key, page, message)
+            result = Rejection(page.url, Reason.TIME_LIMIT, f"{error}; the page was given up")
+        self._send_ahead(upcoming)  # cleaned while this one is published
         if isinstance(result, Rejection):
             rejection = dataclasses.replace(result, url=page.url, raw_ref=message.ref)
             return self._reject(rejection, page.key, page, message)
@@ -139,6 +143,18 @@ class Cleaning:
         return clean_page(
             page.body, url=page.final_url, headers=page.http_headers(), settings=self.settings, hints=hints
         )
+
+    def _send_ahead(self, message: Message | None) -> None:
+        """Start the cleaner's process on ``message``'s page, if it is one that will be cleaned."""
+        if self.timed is None or message is None:
+            return
+        try:
+            page = RawPage.from_message(message)
+        except Exception:  # its own turn reports it
+            return
+        if _cleaned(page):
+            hints = PageHints.from_mapping(dict(page.hints))
+            self.timed.send_ahead(page.body, url=page.final_url, headers=page.http_headers(), hints=hints)
 
     def close(self) -> None:
         try:
@@ -216,6 +232,11 @@ class Cleaning:
         url = url if url and len(url) <= MAX_URL_LENGTH else None
         rejection = Rejection(url, Reason.RECORD_TOO_LARGE, detail, raw_ref=source.ref)
         return self._reject(rejection, self._key(url, source), None, source)
+
+
+def _cleaned(page: RawPage) -> bool:
+    """Whether the page is cleaned (a success status), not rejected for its status."""
+    return 200 <= page.status < 300
 
 
 def page_id(page: RawPage) -> str:

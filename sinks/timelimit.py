@@ -7,6 +7,11 @@ backtracks for ever, a parser caught in a loop) must not hold a worker's partiti
 started for the next page) and :class:`CleanTimeout` is raised; the caller turns it into a
 rejection. Children are forked from a forkserver that has imported the cleaner once, so a
 new child costs milliseconds, and they die with the worker (``PR_SET_PDEATHSIG``).
+
+A page may be sent ahead (:meth:`TimedCleaner.send_ahead`): the child cleans it while the
+worker publishes the page before, and :meth:`TimedCleaner.clean` of the same page then only
+waits for the answer. At most one page is with the child at a time, and its time limit runs
+from when it was sent. A page sent ahead and then not asked for is waited for and dropped.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import contextlib
 import ctypes
 import multiprocessing
 import signal
+import time
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerProcess
@@ -35,6 +41,7 @@ class CleanerDied(RuntimeError):
 
 
 Clean = Callable[..., Article | Rejection]  # clean_page's signature
+Request = tuple[bytes, str, dict[str, str], PageHints | None]  # what the child is sent: one page
 
 
 def _serve(conn: Connection, settings: CleanerSettings, clean: Clean) -> None:  # pragma: no cover - in the child
@@ -66,6 +73,7 @@ class TimedCleaner:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["cleaner", "cleaner.pipeline"])
         self._child: tuple[ForkServerProcess, Connection] | None = None
+        self._sent: tuple[Request, float] | None = None  # the page with the child, and when it was sent
         self._start()  # at once: the worker's first page does not wait for a process and its models
 
     def _start(self) -> tuple[ForkServerProcess, Connection]:
@@ -79,26 +87,56 @@ class TimedCleaner:
             self._child = (process, parent)
         return self._child
 
+    def send_ahead(self, body: bytes, *, url: str, headers: Mapping[str, str], hints: PageHints | None) -> None:
+        """Have the child start on this page now, unless it has one already."""
+        if self._sent is None:
+            self._send((body, url, dict(headers), hints))
+
     def clean(
         self, body: bytes, *, url: str, headers: Mapping[str, str], hints: PageHints | None
     ) -> Article | Rejection:
-        _, conn = self._start()
-        try:
-            conn.send((body, url, dict(headers), hints))
-            if conn.poll(self.time_limit):
-                result = conn.recv()
-            else:
-                self._stop()
-                raise CleanTimeout(f"cleaning took longer than {self.time_limit:g} s")
-        except (EOFError, OSError) as error:  # the child died (out of memory, killed): the next page gets a new one
-            self._stop()
-            raise CleanerDied(f"the cleaner process ended while cleaning ({error or 'no answer'})") from error
+        request: Request = (body, url, dict(headers), hints)
+        if self._sent is not None and self._sent[0] != request:
+            self._drop_sent()
+        if self._sent is None:
+            self._send(request)
+        result = self._answer()
         if isinstance(result, BaseException):
             raise result
         return result  # type: ignore[no-any-return]
 
+    def _send(self, request: Request) -> None:
+        _, conn = self._start()
+        try:
+            conn.send(request)
+        except OSError as error:
+            self._stop()
+            raise CleanerDied(f"the cleaner process ended before it was sent a page ({error})") from error
+        self._sent = (request, time.monotonic())
+
+    def _answer(self) -> Any:
+        """The answer for the page with the child, within what is left of its time limit."""
+        assert self._sent is not None and self._child is not None
+        _, sent_at = self._sent
+        _, conn = self._child
+        try:
+            if not conn.poll(max(0.0, self.time_limit - (time.monotonic() - sent_at))):
+                self._stop()
+                raise CleanTimeout(f"cleaning took longer than {self.time_limit:g} s")
+            result = conn.recv()
+        except (EOFError, OSError) as error:  # the child died (out of memory, killed): the next page gets a new one
+            self._stop()
+            raise CleanerDied(f"the cleaner process ended while cleaning ({error or 'no answer'})") from error
+        self._sent = None
+        return result
+
+    def _drop_sent(self) -> None:
+        """Wait for the page sent ahead and drop its answer (it is cleaned again when it is asked for)."""
+        with contextlib.suppress(CleanTimeout, CleanerDied):
+            self._answer()
+
     def _stop(self) -> None:
-        child, self._child = self._child, None
+        child, self._child, self._sent = self._child, None, None
         if child is not None:
             process, conn = child
             process.kill()

@@ -38,7 +38,11 @@ class CleaningHandler(BatchHandler):
         self.on_delivered = on_delivered
 
     def handle(self, batch: Sequence[Message]) -> Handled:
-        return Handled([(self.cleaning.process(message), message) for message in batch], batch)
+        outputs = []
+        for at, message in enumerate(batch):  # each page is cleaned while the one before it is published
+            upcoming = batch[at + 1] if at + 1 < len(batch) else None
+            outputs.append((self.cleaning.process(message, upcoming), message))
+        return Handled(outputs, batch)
 
     def too_large(self, record: Record, source: Message | None, error: RecordTooLarge) -> Record:
         if source is None:

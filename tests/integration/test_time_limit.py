@@ -16,7 +16,7 @@ import pytest
 from cleaner import Article, CleanerSettings, Rejection, clean_page
 from sinks.cleaning import Cleaning
 from sinks.neardup import NearDupIndex
-from sinks.timelimit import TimedCleaner
+from sinks.timelimit import CleanTimeout, TimedCleaner
 from sinks.topics import RawPage, Topics
 from tests.conftest import CMS_FIXTURES
 from tests.unit.test_records_and_log import as_message
@@ -58,3 +58,32 @@ def test_a_page_that_cleans_for_ever_becomes_a_rejection_and_the_next_page_is_cl
         assert fine.topic == Topics().articles
     finally:
         cleaning.close()
+
+
+def test_a_page_sent_ahead_is_the_answer_for_that_page_only_and_its_clock_runs_from_the_send() -> None:
+    """The worker sends the next page while it publishes the one before: the answer must be that page's,
+    a page sent ahead and not asked for must not answer for another, and the time limit still holds."""
+    settings = CleanerSettings()
+    timed = TimedCleaner(settings, time_limit=2.0, clean=clean_or_hang)
+    other = sorted(CMS_FIXTURES.glob("*.html"))[1].read_bytes()
+    try:
+        expected = {
+            body: clean_page(body, url="http://www.a.gov.cn/x.html", settings=settings) for body in (PAGE, other)
+        }
+        for sent, asked in ((PAGE, PAGE), (PAGE, other), (other, PAGE)):
+            timed.send_ahead(sent, url="http://www.a.gov.cn/x.html", headers={}, hints=None)
+            result = timed.clean(asked, url="http://www.a.gov.cn/x.html", headers={}, hints=None)
+            assert isinstance(result, Article)
+            assert result.text == expected[asked].text  # type: ignore[union-attr]
+        timed.send_ahead(b"HANG" + PAGE, url="http://www.a.gov.cn/h.html", headers={}, hints=None)
+        time.sleep(1.5)  # the page's clock runs while the worker publishes the page before it
+        start = time.monotonic()
+        with pytest.raises(CleanTimeout):
+            timed.clean(b"HANG" + PAGE, url="http://www.a.gov.cn/h.html", headers={}, hints=None)
+        assert time.monotonic() - start < 1.5
+        timed.send_ahead(b"HANG" + PAGE, url="http://www.a.gov.cn/h.html", headers={}, hints=None)
+        result = timed.clean(PAGE, url="http://www.a.gov.cn/x.html", headers={}, hints=None)  # the hung one is given up
+        assert isinstance(result, Article)
+        assert result.text == expected[PAGE].text  # type: ignore[union-attr]
+    finally:
+        timed.close()

@@ -23,6 +23,7 @@ for the log becomes a ``fetch.record_too_large`` rejection at send time
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections import Counter
@@ -154,7 +155,8 @@ class Cleaning:
             return
         if _cleaned(page):
             hints = PageHints.from_mapping(dict(page.hints))
-            self.timed.send_ahead(page.body, url=page.final_url, headers=page.http_headers(), hints=hints)
+            with contextlib.suppress(CleanerDied):  # this page is done; the next one's turn starts a new process
+                self.timed.send_ahead(page.body, url=page.final_url, headers=page.http_headers(), hints=hints)
 
     def close(self) -> None:
         try:

@@ -29,6 +29,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from cleaner import Article, CleanerSettings, PageHints, Rejection, clean_page
 from cleaner import __version__ as cleaner_version
@@ -135,15 +136,12 @@ class Cleaning:
             return self._publish(result, page, message.ref)
 
     def _clean(self, page: RawPage) -> Article | Rejection:
-        hints = PageHints.from_mapping(dict(page.hints))
         if self.timed is not None:
             try:
-                return self.timed.clean(page.body, url=page.final_url, headers=page.http_headers(), hints=hints)
+                return self.timed.clean(**_clean_args(page))
             except CleanerDied as error:
                 raise StageFailed(Stage.EXTRACT, error) from error
-        return clean_page(
-            page.body, url=page.final_url, headers=page.http_headers(), settings=self.settings, hints=hints
-        )
+        return clean_page(**_clean_args(page), settings=self.settings)
 
     def _send_ahead(self, message: Message | None) -> None:
         """Start the cleaner's process on ``message``'s page, if it is one that will be cleaned."""
@@ -154,9 +152,8 @@ class Cleaning:
         except Exception:  # its own turn reports it
             return
         if _cleaned(page):
-            hints = PageHints.from_mapping(dict(page.hints))
             with contextlib.suppress(CleanerDied):  # this page is done; the next one's turn starts a new process
-                self.timed.send_ahead(page.body, url=page.final_url, headers=page.http_headers(), hints=hints)
+                self.timed.send_ahead(**_clean_args(page))
 
     def close(self) -> None:
         try:
@@ -239,6 +236,12 @@ class Cleaning:
 def _cleaned(page: RawPage) -> bool:
     """Whether the page is cleaned (a success status), not rejected for its status."""
     return 200 <= page.status < 300
+
+
+def _clean_args(page: RawPage) -> dict[str, Any]:
+    """What the cleaner is given for a page: its body, final URL, HTTP headers and site hints."""
+    hints = PageHints.from_mapping(dict(page.hints))
+    return {"body": page.body, "url": page.final_url, "headers": page.http_headers(), "hints": hints}
 
 
 def page_id(page: RawPage) -> str:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsflow.console import Progress, plural, table
+from newsflow.console import Progress, plural, print_record, table
 from newsflow.options import config_option, load_cleaner, quiet_option
 from newsflow.signals import stop_on_signals
 
@@ -193,7 +193,7 @@ def clean(
         contextlib.closing(clean_all(inputs, settings, jobs, url, pretty=pretty)) as records,
     ):
         for done, (line, result) in enumerate(records, start=1):
-            click.echo(line)
+            print_record(line)
             counts[result] += 1
             bar.update(done, detail=f"{done}/{len(inputs)}")
             if stop.is_set():

@@ -4,19 +4,20 @@
 per character in a terminal) lines up with a row of ASCII. :class:`Progress`
 draws a live bar when stderr is a terminal and, in a log or CI, writes a line
 only every few seconds or every tenth of the way; it never writes to stdout,
-which is for data (the JSON lines of ``consume``, for one).
+which is for data (the JSON lines of ``consume``, for one), written by :func:`print_record`.
 """
 
 from __future__ import annotations
 
 import logging
+import select
 import shutil
 import sys
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 RULE = "-"
 GAP = "  "
@@ -103,6 +104,26 @@ def table(
     if footer is not None:
         lines += [rule, line(texts[-1])]
     return "\n".join(lines)
+
+
+def print_record(text: str, stream: BinaryIO | None = None) -> None:
+    """One record and a newline on stdout (or ``stream``), as UTF-8, whole, and flushed.
+
+    With ``PYTHONUNBUFFERED`` set, stdout has no buffer, and a write to a full pipe that a
+    signal interrupts (Ctrl-C, with the reader behind) takes only part of the bytes; a
+    ``print`` would drop the rest without a word. Here the rest is written too.
+    """
+    if stream is None:
+        sys.stdout.flush()  # anything printed before goes first
+        stream = sys.stdout.buffer
+    data = memoryview((text + "\n").encode("utf-8"))
+    while data:
+        written = stream.write(data)
+        if written is None:  # a non-blocking stdout that is full: wait until it takes more
+            select.select([], [stream], [])
+            continue
+        data = data[written:]
+    stream.flush()
 
 
 def elapsed(seconds: float) -> str:

@@ -22,7 +22,7 @@ import click
 
 from cleaner import CleanerSettings
 from cleaner.identity import canonical_url
-from newsflow.console import Progress, plural, table
+from newsflow.console import Progress, plural, print_record, table
 from newsflow.logs import setup_logging
 from newsflow.options import (
     config_option,
@@ -271,7 +271,7 @@ class Printer(BatchHandler):
                 shown = view["value"]
             else:
                 shown = {"key": view["record"]["key"], "value": None}
-            click.echo(json.dumps(shown, ensure_ascii=False, indent=2 if self.pretty else None))
+            print_record(json.dumps(shown, ensure_ascii=False, indent=2 if self.pretty else None))
             self.printed += 1
         return Handled((), batch)
 

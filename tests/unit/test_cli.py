@@ -131,7 +131,8 @@ def test_ctrl_c_ends_clean_with_one_sentence(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**env, "PYTHONPATH": str(ROOT)},
+        # unbuffered, a write that Ctrl-C interrupts can take part of a record: the rest must follow
+        env={**env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
         start_new_session=True,  # its own process group, as a terminal's Ctrl-C reaches it
     )
     assert proc.stdout is not None and proc.stderr is not None

@@ -20,7 +20,7 @@ from cleaner.reasons import Reason
 from crawler.run import CrawlEvent, connect_progress, outcome_of, summarise
 from crawler.spider import FetchFailed, NewsSpider
 from newsflow.cli import main
-from newsflow.console import Progress, display_width, elapsed, table, truncate
+from newsflow.console import Progress, display_width, elapsed, print_record, table, truncate
 from newsflow.crawl_cli import CrawlProgress, report_notes, report_table
 from newsflow.options import explain
 from newsflow.stream_cli import replay_table
@@ -285,3 +285,31 @@ def test_defect_13_outcomes_say_how_a_crawl_ended() -> None:
     assert outcome_of(only_robots) is Outcome.FAILED
     ended = (Outcome.FINISHED, Outcome.CAPPED, Outcome.FAILED, Outcome.INTERRUPTED)
     assert [o.exit_code for o in ended] == [0, 0, 1, 130]
+
+
+class Sip(io.RawIOBase):
+    """A raw stdout (``PYTHONUNBUFFERED``) whose writes a signal interrupts: each takes a few bytes only."""
+
+    def __init__(self) -> None:
+        self.got = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        taken = bytes(data)[:7]  # type: ignore[call-overload]
+        self.got += taken
+        return len(taken)
+
+
+def test_a_record_is_written_whole_when_each_write_takes_part_of_it() -> None:
+    record = '{"title": "前三季度全市经济运行稳中向好", "body": "' + "规模以上工业增加值同比增长。" * 50 + '"}'
+    sip = Sip()
+    print_record(record, sip)  # type: ignore[arg-type]
+    assert sip.got.decode("utf-8") == record + "\n"
+
+
+def test_records_go_to_stdout_after_what_was_printed_before(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    print("first", end="\n")
+    print_record('{"n": "第二"}')
+    assert capsysbinary.readouterr().out == 'first\n{"n": "第二"}\n'.encode()

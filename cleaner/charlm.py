@@ -150,10 +150,28 @@ class WordModel:
             return None
         return (WORD_VALUE_BASE - ord(bucket[at + len(key)])) / SCALE
 
-    def score(self, text: str) -> float:
-        text = text.translate(self.t2s)
+    def score(self, text: str, known: Known | None = None) -> float:
+        """The best segmentation's ``log P``; a word the text around uses (``known``) scores at least its ``logp``."""
+        return self._lattice(text.translate(self.t2s), known)[0][-1]
+
+    def words(self, text: str) -> list[str]:
+        """``text`` (folded to simplified script) cut into the words of its best segmentation."""
+        folded = text.translate(self.t2s)
+        starts = self._lattice(folded, None)[1]
+        out: list[str] = []
+        end = len(folded)
+        while end:
+            out.append(folded[starts[end] : end])
+            end = starts[end]
+        return out[::-1]
+
+    def _lattice(self, text: str, known: Known | None) -> tuple[list[float], list[int]]:
+        """The best score of each prefix of ``text`` (already folded) and where its last word starts."""
         uni, pairs, floor, lookup = self.chars.unigram, self.chars.pairs, self.chars.floor, self.logp
+        words = known.words if known is not None else frozenset()
+        known_logp = known.logp if known is not None else 0.0
         best = [0.0] * (len(text) + 1)
+        starts = [0] * (len(text) + 1)
         prev = ""
         for end in range(1, len(text) + 1):
             char = text[end - 1]
@@ -163,15 +181,91 @@ class WordModel:
                 if CJK_RE.match(char):
                     logp += SINGLE_PENALTY
             top = best[end - 1] + logp - TOKEN_COST
+            start = end - 1
             if prev.isascii() or char.isascii():  # numerals: 5月, 约30 (the character model's pairs)
                 top += pairs.get(prev + char, 0.0)
             prev = char
-            for start in range(max(0, end - MAX_WORD), end - 1):
-                logp = lookup(text[start:end])
-                if logp is not None and best[start] + logp - TOKEN_COST > top:
-                    top = best[start] + logp - TOKEN_COST
+            for begin in range(max(0, end - MAX_WORD), end - 1):
+                word = text[begin:end]
+                logp = lookup(word)
+                if words and word in words and (logp is None or logp < known_logp):
+                    logp = known_logp
+                if logp is not None and best[begin] + logp - TOKEN_COST > top:
+                    top = best[begin] + logp - TOKEN_COST
+                    start = begin
             best[end] = top
-        return best[-1]
+            starts[end] = start
+        return best, starts
+
+
+class Known:
+    """The words a text uses (:func:`known_words`), for choosing what its damaged parts lost.
+
+    A news text names the same ship, place or slogan more than once (“雪龙2”号, 一带一路),
+    and a word newer than the lists is a string of single characters to the word model. Where
+    a choice makes a word the text uses elsewhere, the word scores at least ``logp`` (a cache
+    model). The words are found on first use: most texts never have a lost byte to choose.
+    """
+
+    __slots__ = ("_by_char", "_text", "_words", "logp")
+
+    def __init__(self, text: str, logp: float) -> None:
+        self._text = text
+        self._words: frozenset[str] | None = None
+        self._by_char: dict[str, list[str]] = {}
+        self.logp = logp
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = known_words(self._text, load_word_model())
+            for word in sorted(self._words):
+                for char in set(word):
+                    self._by_char.setdefault(char, []).append(word)
+        return self._words
+
+    def joins(self, before: str, chars: str, after: str) -> bool:
+        """Whether ``chars``, between ``before`` and ``after``, make one of the words with their neighbours."""
+        reach = MAX_WORD - 1
+        left = before[-reach:]
+        text = (left + chars + after[:reach]).translate(load_word_model().t2s)
+        lo, hi, words = len(left), len(left) + len(chars), self.words
+        return any(
+            text[i:j] in words for i in range(hi) for j in range(max(i + 2, lo + 1), min(len(text), i + MAX_WORD) + 1)
+        )
+
+    def fits(self, before: str, after: str, width: int) -> set[str]:
+        """The ``width`` characters (simplified) that, between ``before`` and ``after``, make one of the
+        words with a neighbour, every one of the ``width`` given by the word."""
+        reach = MAX_WORD - 1
+        t2s = load_word_model().t2s
+        left, right = before[-reach:].translate(t2s), after[:reach].translate(t2s)
+        self.words  # noqa: B018 - builds the index
+        near = {*self._by_char.get(left[-1:], ()), *self._by_char.get(right[:1], ())}
+        lo, hi = len(left), len(left) + width
+        out: set[str] = set()
+        for word in near:
+            for start in range(max(0, lo - len(word) + width), min(lo, hi + len(right) - len(word)) + 1):
+                end = start + len(word)
+                if left[start:lo] == word[: max(0, lo - start)] and right[: max(0, end - hi)] == word[hi - start :]:
+                    out.add(word[lo - start : hi - start])
+        return out
+
+
+def known_words(text: str, model: WordModel) -> frozenset[str]:
+    """The words of ``text``, folded to simplified script: those of its best segmentation, and the runs of
+    two to ``MAX_WORD`` characters that it cuts into single CJK characters (a name, a newer word: 雪龙)."""
+    found: set[str] = set()
+    run: list[str] = []
+    for word in [*model.words(text), ""]:
+        if len(word) == 1 and CJK_RE.match(word):
+            run.append(word)
+            continue
+        if len(word) > 1 and all(map(CJK_RE.match, word)):
+            found.add(word)
+        found.update("".join(run[i : i + n]) for n in range(2, MAX_WORD + 1) for i in range(len(run) - n + 1))
+        run = []
+    return frozenset(found)
 
 
 def _read_word_tables(data: bytes) -> tuple[dict[str, str], dict[int, str]]:

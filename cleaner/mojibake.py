@@ -42,7 +42,7 @@ from operator import add
 
 from ftfy import TextFixerConfig, fix_encoding
 
-from cleaner.charlm import CharModel, load_char_model, load_word_model
+from cleaner.charlm import CharModel, Known, load_char_model, load_word_model
 from cleaner.contextlm import load_context_model
 from cleaner.script import count_script_chars, load_tables
 
@@ -127,6 +127,7 @@ MAX_HOLE_SHARE = 0.4  # of a span's characters lost, beyond which it is not trie
 MAX_PAIR_FILLS = 16  # two lost bytes in a row are enumerated (24,000 candidates) this often per span
 LOOKAHEAD = 8  # bytes after a hole that decide which fillers decode
 CONTEXT = 3  # characters after a hole that the model scores
+KNOWN_REACH = 3  # characters before a lost byte that may make a known word with it (words have up to 4)
 WORD_CONTEXT = 6  # characters before a hole that the word model sees
 WORD_BEAM = 16  # candidates for a hole, best by the character model, that the word model rescores
 SPLIT_BEAM = 32  # splits of a character, best by the character model, that the context model rescores
@@ -232,12 +233,14 @@ def _fill(
     context: str,
     model: CharModel,
     read_as: str | None,
+    known: Known | None = None,
 ) -> tuple[bytes, tuple[str, ...]] | None:
     """The bytes for ``holes`` lost bytes that decode with what follows and read best after ``context``,
     and the characters the runners-up put in the same place (the rest of their reading alike).
 
     A candidate must decode (with the bytes after it, as far as they decode) and must be
-    one the wrong codec could not read, since that is why it was lost.
+    one the wrong codec could not read, since that is why it was lost. A runner-up further down
+    that makes a word the text uses elsewhere (``known``) is among the characters too.
     """
     state = decoder.getstate()
     codec = decoder.encoding  # type: ignore[attr-defined]
@@ -270,6 +273,12 @@ def _fill(
     scored.sort(key=lambda item: item[0], reverse=True)
     _, filler, text = scored[0]
     alternatives = tuple(other[0] for _, _, other in scored[:WORD_BEAM] if other[1:] == text[1:])
+    if known is not None:
+        alternatives += tuple(
+            other[0]
+            for _, _, other in scored[WORD_BEAM:]
+            if other[1:] == text[1:] and known.joins(context, other[0], other[1:])
+        )
     return filler, alternatives
 
 
@@ -289,13 +298,15 @@ def decode_with_holes(
     before: str = "",
     after_text: str | None = None,
     max_hole_share: float = MAX_HOLE_SHARE,
+    known: Known | None = None,
 ) -> list[tuple[int, str]]:
     """Decode ``raw`` (None: a lost byte) as far as it goes: (items consumed, text) at each aligned point.
 
     Lost bytes are filled one at a time where one byte completes a character, else two
     at a time; ``after`` is what follows ``raw`` in the line (context for the last hole).
     The characters lost bytes left open are then chosen again over the whole reading
-    (:func:`rechoose`), with ``before`` and ``after_text`` (the line around ``raw``) as context.
+    (:func:`rechoose`), with ``before`` and ``after_text`` (the line around ``raw``) as context
+    and the words of the whole text (``known``).
     """
     decoder = _new_decoder(codec)
     text = ""
@@ -314,11 +325,11 @@ def decode_with_holes(
                 run += 1
             nxt = i + run
             following = b"".join(_until_hole(raw[nxt:]))[:LOOKAHEAD] if nxt < len(raw) else after
-            found = _fill(decoder, 1, following if run == 1 else b"", text[-1:], model, read_as)
+            found = _fill(decoder, 1, following if run == 1 else b"", text[-KNOWN_REACH:], model, read_as, known)
             if found is None and run >= 2 and pairs_left:
                 pairs_left -= 1
                 following = following if run == 2 else b""
-                found = _fill(decoder, 2, following, text[-1:], model, read_as)
+                found = _fill(decoder, 2, following, text[-KNOWN_REACH:], model, read_as, known)
                 width = 2
             if found is None:
                 break
@@ -332,7 +343,7 @@ def decode_with_holes(
         if not decoder.getstate()[0]:
             points.append((i, text))
     if i == len(raw) and decoder.getstate()[0] and after:
-        found = _fill(decoder, 1, after, text[-1:], model, read_as)
+        found = _fill(decoder, 1, after, text[-KNOWN_REACH:], model, read_as, known)
         if found is not None:
             filled.append((len(text), found[1]))
             text += decoder.decode(found[0])
@@ -341,7 +352,7 @@ def decode_with_holes(
         return points
     if after_text is None:
         after_text = after.decode(codec, errors="ignore")
-    final = rechoose(points[-1][1], filled, after=after_text, before=before)
+    final = rechoose(points[-1][1], filled, after=after_text, before=before, known=known)
     return [(used, final[: len(prefix)]) for used, prefix in points]
 
 
@@ -373,11 +384,11 @@ def _paired(before: str, chars: str, following: str) -> float:
     )
 
 
-def reading_score(text: str, *, ends: bool = False) -> float:
-    """How well ``text`` reads: its best segmentation into words (:class:`WordModel`) plus its
-    characters given the two before them in running text (:class:`ContextModel`), in nats;
-    with ``ends``, the line ends after it."""
-    return load_word_model().score(text) + load_context_model().total(text, ends=ends)
+def reading_score(text: str, *, ends: bool = False, known: Known | None = None) -> float:
+    """How well ``text`` reads: its best segmentation into words (:class:`WordModel`, with the words
+    of the text it is part of: ``known``) plus its characters given the two before them in running
+    text (:class:`ContextModel`), in nats; with ``ends``, the line ends after it."""
+    return load_word_model().score(text, known) + load_context_model().total(text, ends=ends)
 
 
 SCRIPT_EVIDENCE = 3  # characters of one script only a text shows, at least four times the other's, to say its script
@@ -398,7 +409,14 @@ def _other_script(text: str) -> frozenset[str]:
     return frozenset()
 
 
-def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], *, after: str = "", before: str = "") -> str:
+def rechoose(
+    text: str,
+    filled: list[tuple[int, tuple[str, ...]]],
+    *,
+    after: str = "",
+    before: str = "",
+    known: Known | None = None,
+) -> str:
     """Choose again, by how the words around them read (:func:`reading_score`), the characters lost bytes left open.
 
     ``filled`` holds each lost character's position and the characters it may be (the
@@ -432,7 +450,7 @@ def rechoose(text: str, filled: list[tuple[int, tuple[str, ...]]], *, after: str
                 chars[at] = char
             ends = hi >= len(chars) and len(after) <= WORD_CONTEXT
             window = "".join(chars[lo:hi]) + (after[:WORD_CONTEXT] if hi >= len(chars) else "")
-            score = reading_score(window, ends=ends)
+            score = reading_score(window, ends=ends, known=known)
             for at, char in zip((at for at, _ in group), combo, strict=True):
                 score += _paired(before + "".join(chars[:at]), char, "".join(chars[at + 1 :]) + after)
             if best is None or score > best[0]:
@@ -451,7 +469,9 @@ def _until_hole(raw: list[bytes | None]) -> list[bytes]:
     return out
 
 
-def decode_span(chars: str, inverse: CodecInverse, model: CharModel) -> list[tuple[int, str]]:
+def decode_span(
+    chars: str, inverse: CodecInverse, model: CharModel, known: Known | None = None
+) -> list[tuple[int, str]]:
     """Decode ``chars`` through ``inverse`` as far as it goes: (characters consumed, text) at each aligned point."""
     raw: list[bytes | None] = []
     for char in chars:
@@ -462,12 +482,14 @@ def decode_span(chars: str, inverse: CodecInverse, model: CharModel) -> list[tup
         if encoded is None:
             break
         raw.append(encoded)
-    return decode_with_holes(raw, inverse.decode_as, model, read_as=inverse.read_as)
+    return decode_with_holes(raw, inverse.decode_as, model, read_as=inverse.read_as, known=known)
 
 
-def _best_prefix(chunk: str, inverse: CodecInverse, model: CharModel, margin: float) -> tuple[int, str] | None:
+def _best_prefix(
+    chunk: str, inverse: CodecInverse, model: CharModel, margin: float, known: Known | None = None
+) -> tuple[int, str] | None:
     """The prefix of ``chunk`` whose decode gains most over the original, if it gains ``margin`` per character."""
-    points = decode_span(chunk, inverse, model)
+    points = decode_span(chunk, inverse, model, known)
     if not points:
         return None
     consumed, text = points[-1]
@@ -489,8 +511,11 @@ def _best_prefix(chunk: str, inverse: CodecInverse, model: CharModel, margin: fl
     return (best[1], best[2]) if best else None
 
 
-def invert_codecs(line: str, model: CharModel, *, margin: float, rare_share: float) -> tuple[str, list[str]]:
-    """Replace every flagged span by its best codec inverse; return the line and the kinds repaired."""
+def invert_codecs(
+    line: str, model: CharModel, *, margin: float, rare_share: float, known: Known | None = None
+) -> tuple[str, list[str]]:
+    """Replace every flagged span by its best codec inverse; return the line and the kinds repaired
+    (``known``: the words of the whole text, for the characters lost bytes leave open)."""
     if line.isascii():
         return line, []
     # a damaged span may be one sentence of a long clean line: the detectors look at each
@@ -507,7 +532,7 @@ def invert_codecs(line: str, model: CharModel, *, margin: float, rare_share: flo
         for inverse in INVERSES:
             if not inverse.smells(chunk, model, rare_share):
                 continue
-            found = _best_prefix(chunk, inverse, model, margin)
+            found = _best_prefix(chunk, inverse, model, margin, known)
             if found is None:
                 continue
             used, text = found
@@ -568,7 +593,9 @@ def _run_bytes(line: str, start: int, *, folded: int = 0) -> tuple[list[bytes | 
     return raw, j
 
 
-def _best_run(line: str, start: int, model: CharModel) -> tuple[list[bytes | None], str, int] | None:
+def _best_run(
+    line: str, start: int, model: CharModel, known: Known | None = None
+) -> tuple[list[bytes | None], str, int] | None:
     """The run at ``start`` decoded; in width-folded text (an ASCII ``?!``) the reading of its
     ASCII characters (folded fullwidth forms or the byte that realigns) that scores best."""
     options = range(MAX_FOLDED + 1) if line[start + 1] == "!" else range(1)
@@ -578,7 +605,8 @@ def _best_run(line: str, start: int, model: CharModel) -> tuple[list[bytes | Non
         if found is None:
             continue
         raw, end = found
-        text = _decode_run(raw, _gbk_context(line[end : end + LOOKAHEAD]), model, around=(line[:start], line[end:]))
+        after = _gbk_context(line[end : end + LOOKAHEAD])
+        text = _decode_run(raw, after, model, around=(line[:start], line[end:]), known=known)
         if text is not None:
             decoded.append((raw, text, end))
         ends_on_ascii = line[found[1] - 1].isascii() or (found[1] < len(line) and line[found[1]].isascii())
@@ -595,13 +623,26 @@ def _gbk_context(text: str) -> bytes:
 
 
 def _decode_run(
-    raw: list[bytes | None], after: bytes, model: CharModel, *, around: tuple[str, str] = ("", "")
+    raw: list[bytes | None],
+    after: bytes,
+    model: CharModel,
+    *,
+    around: tuple[str, str] = ("", ""),
+    known: Known | None = None,
 ) -> str | None:
     """Decode a realigned run; a dropped byte (or a lead left without its trail) is chosen by the model."""
     # the anchor is the evidence: a run may be short and end on its lost byte (``?!?`` is 。 + a quote)
     before, following = around
     points = decode_with_holes(
-        raw, "gbk", model, read_as="gbk", after=after, before=before, after_text=following, max_hole_share=1.0
+        raw,
+        "gbk",
+        model,
+        read_as="gbk",
+        after=after,
+        before=before,
+        after_text=following,
+        max_hole_share=1.0,
+        known=known,
     )
     if not points or points[-1][0] != len(raw):
         return None
@@ -700,6 +741,71 @@ def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
     return out
 
 
+def _spellings(simplified: str) -> tuple[str, ...]:
+    """``simplified`` and the traditional characters that fold to it (the word model's t2s table)."""
+    return (simplified, *_traditional_of().get(simplified, ()))
+
+
+@lru_cache(maxsize=1)
+def _traditional_of() -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for trad, simp in load_word_model().t2s.items():
+        found.setdefault(simp, []).append(chr(trad))
+    return {simp: tuple(trads) for simp, trads in found.items()}
+
+
+@lru_cache(maxsize=4)
+def _pairs_by_lead(words: frozenset[str]) -> dict[int, list[tuple[str, str]]]:
+    """The two-character words, in each spelling, by the GBK lead byte of their first character."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for word in words:
+        if len(word) != 2:
+            continue
+        for first in _spellings(word[0]):
+            encoded = first.encode("gbk", errors="ignore")
+            if len(encoded) == 2:
+                found.setdefault(encoded[0], []).extend((first, second) for second in _spellings(word[1]))
+    return found
+
+
+def _is_split(char: str, first: str, second: str, *, trail_lost: bool) -> bool:
+    """Whether ``first`` and ``second`` are one of :func:`_split_candidates` of ``char``."""
+    try:
+        lead, trail = char.encode("gbk")
+        (first_lead, x), (y, second_trail) = first.encode("gbk"), second.encode("gbk")
+    except (UnicodeEncodeError, ValueError):
+        return False
+    if first_lead != lead or not (trail_lost or second_trail == trail):
+        return False
+    for xs, leads in vanishing_pairs():
+        if x in xs and y in leads:
+            seconds = _chars_with_leads(leads) if trail_lost else _with_trail(trail, leads)
+            return first in _with_lead(lead, xs) and second in seconds
+    return False
+
+
+def _known_splits(char: str, known: Known, behind: str, ahead: str, trail_lost: bool) -> list[str]:
+    """The replacements of ``char`` (two characters across a vanished pair, or where its trail byte
+    was lost one with its lead byte) that make one of the words the text uses (``known``)."""
+    lead = char.encode("gbk")[0]
+    pairs = [
+        (first, second)
+        for pair in known.fits(behind, ahead, 2)
+        for first in _spellings(pair[0])
+        for second in _spellings(pair[1])
+    ]
+    pairs += _pairs_by_lead(known.words).get(lead, [])  # a word of two, alone
+    out = [first + second for first, second in pairs if _is_split(char, first, second, trail_lost=trail_lost)]
+    if trail_lost:
+        out += [
+            single
+            for fit in known.fits(behind, ahead, 1)
+            for single in _spellings(fit)
+            if single != char and single in _with_lead(lead, ALL_TRAILS)
+        ]
+    return out
+
+
 def _pair_scores(model: CharModel, prev: str, firsts: list[str], seconds: list[str], nxt: str) -> list[float]:
     """The character model's score of each ``prev + first + second + nxt``, table-wise."""
     uni, pairs, floor = model.unigram, model.pairs, model.floor
@@ -718,7 +824,13 @@ def _pair_scores(model: CharModel, prev: str, firsts: list[str], seconds: list[s
 
 
 def _best_split(
-    text: str, at: int, model: CharModel, *, trail_lost: bool, around: tuple[str, str] = ("", "")
+    text: str,
+    at: int,
+    model: CharModel,
+    *,
+    trail_lost: bool,
+    around: tuple[str, str] = ("", ""),
+    known: Known | None = None,
 ) -> tuple[float, str] | None:
     """The best replacement for ``text[at]`` and how much better the text reads with it (in nats).
 
@@ -726,6 +838,7 @@ def _best_split(
     was lost (``trail_lost``), one character with the same lead byte. The character model
     ranks them table-wise, the context model its best few and :func:`reading_score` the best
     of those, with the words around them (``around``, the line before and after ``text``, included).
+    A candidate that makes a word the whole text uses (``known``) is read whatever its rank.
     """
     candidates = _split_candidates(text[at], trail_lost=trail_lost)
     if not candidates:
@@ -737,11 +850,15 @@ def _best_split(
     scores = _pair_scores(model, prev, firsts, seconds, nxt)
     beam = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SPLIT_BEAM]
     options = [firsts[i] + seconds[i] for i in beam]
+    singles: list[str] = []
     if trail_lost:
         lead = text[at].encode("gbk")[0]
         singles = [char for char in _with_lead(lead, ALL_TRAILS) if char != text[at]]
         singles.sort(key=lambda char: model.total(prev + char + nxt), reverse=True)
         options += singles[:WORD_BEAM]
+    if known is not None:
+        known_options = _known_splits(text[at], known, behind, ahead, trail_lost)
+        options += [option for option in known_options if option not in options]
     left, right = behind[-WORD_CONTEXT:], ahead[:WORD_CONTEXT]
     context = load_context_model()
     quick = {option: context.total(left + option + right) for option in options}
@@ -749,9 +866,12 @@ def _best_split(
     behind_by = quick[top[0]] - context.total(left + text[at] + right)
     if behind_by < -HOPELESS:  # the words around it will not make up for what the context model says
         return behind_by, top[0]
-    read = {option: reading_score(left + option + right) + _paired(behind, option, ahead) for option in top}
+    read = {
+        option: reading_score(left + option + right, known=known) + _paired(behind, option, ahead) for option in top
+    }
     best = max(read, key=read.__getitem__)
-    return read[best] - reading_score(left + text[at] + right) - _paired(behind, text[at], ahead), best
+    base = reading_score(left + text[at] + right, known=known) + _paired(behind, text[at], ahead)
+    return read[best] - base, best
 
 
 def restore_vanished_pairs(
@@ -762,6 +882,7 @@ def restore_vanished_pairs(
     gain: float,
     limit: int,
     around: tuple[str, str] = ("", ""),
+    known: Known | None = None,
 ) -> str:
     """Split characters of a realigned run that were read across a vanished pair, best gain first.
 
@@ -775,7 +896,7 @@ def restore_vanished_pairs(
     def score(at: int) -> tuple[float, str] | None:
         if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
             return None
-        return _best_split(text, at, model, trail_lost=at in filled, around=around)
+        return _best_split(text, at, model, trail_lost=at in filled, around=around, known=known)
 
     found = {at: score(at) for at in range(2, len(text))}
     for _ in range(limit):
@@ -793,11 +914,14 @@ def restore_vanished_pairs(
     return text
 
 
-def redecode_gbk_runs(line: str, model: CharModel, *, pair_gain: float = 4.0, pair_limit: int = 4) -> tuple[str, int]:
+def redecode_gbk_runs(
+    line: str, model: CharModel, *, pair_gain: float = 4.0, pair_limit: int = 4, known: Known | None = None
+) -> tuple[str, int]:
     """Repair every ``?!`` run that re-decodes into better text; return (line, count).
 
     Vanished pairs inside a run are restored by :func:`restore_vanished_pairs` with
-    ``pair_gain`` and at most ``pair_limit`` per run.
+    ``pair_gain`` and at most ``pair_limit`` per run; lost bytes are chosen with the words of
+    the whole text (``known``).
     """
     if "?" not in line:
         return line, 0
@@ -806,7 +930,7 @@ def redecode_gbk_runs(line: str, model: CharModel, *, pair_gain: float = 4.0, pa
     for match in ANCHOR_RE.finditer(line):
         if match.start() < pos:
             continue
-        found = _best_run(line, match.start(), model)
+        found = _best_run(line, match.start(), model, known)
         if found is None:
             continue
         raw, text, end = found
@@ -816,7 +940,7 @@ def redecode_gbk_runs(line: str, model: CharModel, *, pair_gain: float = 4.0, pa
         dropped = raw[-1] is None or sum(len(b) for b in raw if b is not None) % 2 == 1
         filled = {len(text) - 1} if dropped else set()
         around = (line[: match.start()][-WORD_CONTEXT:], line[end : end + WORD_CONTEXT])
-        text = restore_vanished_pairs(text, filled, model, gain=pair_gain, limit=pair_limit, around=around)
+        text = restore_vanished_pairs(text, filled, model, gain=pair_gain, limit=pair_limit, around=around, known=known)
         out.append(line[pos : match.start()])
         out.append(text)
         pos = end

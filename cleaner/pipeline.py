@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cleaner import __version__
+from cleaner.charlm import Known
 from cleaner.decode import decode_body
 from cleaner.decode import header as header_value
 from cleaner.extract import Extracted, extract_html
@@ -112,7 +113,8 @@ def repair_and_normalise(
     repairs: Counter[str] = Counter()
     with timed(timings, "repair"):
         # line breaks only: str.splitlines also splits on U+0085 and U+001C-001E, bytes of Latin-1 mojibake
-        repaired = [repair_line(line, settings, repairs) for line in LINE_BREAK_RE.split(text)]
+        known = Known(text, settings.repair_known_word_logp)  # its words are found if a lost byte needs them
+        repaired = [repair_line(line, settings, repairs, known) for line in LINE_BREAK_RE.split(text)]
     with timed(timings, "normalise"):
         original = [normalise_spacing(fullwidth_punctuation(line)) for line in repaired]
         joined = "\n".join(original)
@@ -163,7 +165,8 @@ def normalise_text(draft: Draft, text: str) -> None:
         page_text=page.page_text if page is not None else None,
     )
     if page is not None and page.title:
-        repaired = repair_line(page.title, draft.settings, Counter())
+        known = Known(text, draft.settings.repair_known_word_logp)  # the headline's words are the body's
+        repaired = repair_line(page.title, draft.settings, Counter(), known)
         draft.title = normalise_spacing(fullwidth_punctuation(repaired))
         draft.title_view = convert_script(draft.title, "zh-Hans")
 

@@ -41,6 +41,9 @@ class CleanerSettings:
     #: a character of a misaligned GBK run is split in two (a vanished pair) when the text around it
     #: then reads better by this many nats (word and context models, cleaner/mojibake.py reading_score)
     repair_lost_pair_gain: float = 0.0
+    #: log P (nats) a word scores at least, where a lost byte is chosen, when the text uses it elsewhere
+    #: (cleaner/charlm.py Known: a name or a newer word the word lists lack, 雪龙, 一带一路)
+    repair_known_word_logp: float = -5.0
     #: at most this many vanished pairs are restored per run (a long run loses one in about seven characters)
     repair_lost_pair_limit: int = 32
     #: keep ``text_original`` when script conversion changed the text

@@ -12,7 +12,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from cleaner import CleanerSettings, repair_text
-from cleaner.charlm import load_char_model, load_word_model
+from cleaner.charlm import Known, load_char_model, load_word_model
 from cleaner.contextlm import load_context_model
 from cleaner.mojibake import _other_script, redecode_gbk_runs
 from cleaner.pinyin import load_readings, strip_pinyin
@@ -247,6 +247,34 @@ def test_a_pair_vanished_outside_the_user_defined_rows_is_restored() -> None:
     damaged = _misaligned(text)
     assert "?！" in damaged and len(damaged) < len(text) + 2
     assert repair_text(damaged, settings=CleanerSettings()) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("游客纷纷来到荆坪古村参观。“荆坪古村”已成为网红打卡地。", "“荆坪古村”"),
+        ("会议研究了大国重器的研制进展。“大国重器”凝聚着几代人的心血。", "“大国重器”"),
+        ("科考队员登上“雪龙2”号开展作业。“雪龙2”号随后驶向罗斯海。", "“雪龙2”号随后"),
+    ],
+)
+def test_a_word_the_text_uses_elsewhere_is_restored_where_its_bytes_were_lost(text: str, word: str) -> None:
+    damaged = _misaligned(text)  # the second use of the word loses bytes; the lists lack it
+    settings = CleanerSettings()
+    assert word not in repair_line(damaged, settings, Counter())
+    assert word in repair_line(damaged, settings, Counter(), Known(damaged, settings.repair_known_word_logp))
+    assert word in repair_text(damaged, settings=settings)
+
+
+def test_the_words_a_text_uses_are_its_segmentation_and_its_runs_of_single_characters() -> None:
+    words = load_word_model().words("執行南極考察任務的“雪龍2”號")
+    assert "".join(words) == "执行南极考察任务的“雪龙2”号"
+    assert {"南极", "考察", "雪", "龙"} <= set(words)
+    known = Known("執行南極考察任務的“雪龍2”號", -5.0)
+    assert {"南极", "考察", "雪龙"} <= known.words and "的“" not in known.words
+    assert known.fits("“雪", "2”", 1) == {"龙"}  # the name, with the character before it
+    assert known.fits("南", "察", 1) == {"极", "考"}  # 南极, or 考察
+    assert known.fits("。“", "2”", 2) == set()  # a word alone is the caller's to look up
+    assert known.joins("。“", "雪龍", "2”") and not known.joins("。“", "學校", "2”")
 
 
 def test_context_model_reads_running_text_and_folds_what_says_nothing() -> None:

@@ -247,7 +247,9 @@ class Known:
         for word in near:
             for start in range(max(0, lo - len(word) + width), min(lo, hi + len(right) - len(word)) + 1):
                 end = start + len(word)
-                if left[start:lo] == word[: max(0, lo - start)] and right[: max(0, end - hi)] == word[hi - start :]:
+                with_neighbour = start < lo or end > hi
+                fits_left = left[start:lo] == word[: max(0, lo - start)]
+                if with_neighbour and fits_left and right[: max(0, end - hi)] == word[hi - start :]:
                     out.add(word[lo - start : hi - start])
         return out
 

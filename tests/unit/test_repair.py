@@ -266,15 +266,14 @@ def test_a_word_the_text_uses_elsewhere_is_restored_where_its_bytes_were_lost(te
 
 
 def test_the_words_a_text_uses_are_its_segmentation_and_its_runs_of_single_characters() -> None:
-    words = load_word_model().words("執行南極考察任務的“雪龍2”號")
-    assert "".join(words) == "执行南极考察任务的“雪龙2”号"
-    assert {"南极", "考察", "雪", "龙"} <= set(words)
-    known = Known("執行南極考察任務的“雪龍2”號", -5.0)
-    assert {"南极", "考察", "雪龙"} <= known.words and "的“" not in known.words
-    assert known.fits("“雪", "2”", 1) == {"龙"}  # the name, with the character before it
-    assert known.fits("南", "察", 1) == {"极", "考"}  # 南极, or 考察
-    assert known.fits("。“", "2”", 2) == set()  # a word alone is the caller's to look up
-    assert known.joins("。“", "雪龍", "2”") and not known.joins("。“", "學校", "2”")
+    words = load_word_model().words("遊客來到荊坪古村參觀")
+    assert words == ["游客", "来到", "荆", "坪", "古村", "参观"]  # folded; a place no list has is two characters
+    known = Known("遊客來到荊坪古村參觀", -5.0)
+    assert known.words == {"游客", "来到", "荆坪", "古村", "参观"}
+    assert known.fits("来到荆", "古村", 1) == {"坪"}  # the name, with the character before it
+    assert known.fits("来", "坪古", 1) == {"荆", "到"}  # 荆坪, or 来到
+    assert known.fits("到", "古村", 2) == set()  # a word alone is the caller's to look up
+    assert known.joins("到", "荊坪", "古村") and not known.joins("到", "經常", "古村")
 
 
 def test_context_model_reads_running_text_and_folds_what_says_nothing() -> None:

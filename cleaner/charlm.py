@@ -25,6 +25,7 @@ import re
 import struct
 import sys
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -123,6 +124,18 @@ SINGLE_PENALTY = -3.0  # a character no list has as a word: its unigram, less th
 WORD_VALUE_BASE = 0xF0000  # a word's -log P in hundredths of a nat, stored as one character
 
 
+def spans(before: str, chars: str, after: str, t2s: dict[int, str], *, shortest: int) -> Iterator[str]:
+    """The strings of ``shortest`` to ``MAX_WORD`` characters of ``before + chars + after`` that take
+    in one of ``chars`` at least, folded to simplified script (the words that ``chars`` could be part of)."""
+    reach = MAX_WORD - 1
+    left = before[-reach:]
+    text = (left + chars + after[:reach]).translate(t2s)
+    lo, hi = len(left), len(left) + len(chars)
+    for i in range(hi):
+        for j in range(max(i + shortest, lo + 1), min(len(text), i + MAX_WORD) + 1):
+            yield text[i:j]
+
+
 @dataclass(frozen=True, slots=True)
 class WordModel:
     """Word unigrams for a max-probability segmentation (jieba's DAG), over simplified script.
@@ -153,6 +166,11 @@ class WordModel:
     def score(self, text: str, known: Known | None = None) -> float:
         """The best segmentation's ``log P``; a word the text around uses (``known``) scores at least its ``logp``."""
         return self._lattice(text.translate(self.t2s), known)[0][-1]
+
+    def joins(self, before: str, chars: str, after: str, *, shortest: int) -> bool:
+        """Whether ``chars``, between ``before`` and ``after``, make a listed word of at least ``shortest``
+        characters, alone or with their neighbours."""
+        return any(self.logp(span) is not None for span in spans(before, chars, after, self.t2s, shortest=shortest))
 
     def words(self, text: str) -> list[str]:
         """``text`` (folded to simplified script) cut into the words of its best segmentation."""
@@ -226,13 +244,8 @@ class Known:
 
     def joins(self, before: str, chars: str, after: str) -> bool:
         """Whether ``chars``, between ``before`` and ``after``, make one of the words with their neighbours."""
-        reach = MAX_WORD - 1
-        left = before[-reach:]
-        text = (left + chars + after[:reach]).translate(load_word_model().t2s)
-        lo, hi, words = len(left), len(left) + len(chars), self.words
-        return any(
-            text[i:j] in words for i in range(hi) for j in range(max(i + 2, lo + 1), min(len(text), i + MAX_WORD) + 1)
-        )
+        words = self.words
+        return any(span in words for span in spans(before, chars, after, load_word_model().t2s, shortest=2))
 
     def fits(self, before: str, after: str, width: int) -> set[str]:
         """The ``width`` characters (simplified) that, between ``before`` and ``after``, make one of the

@@ -127,6 +127,7 @@ MAX_HOLE_SHARE = 0.4  # of a span's characters lost, beyond which it is not trie
 MAX_PAIR_FILLS = 16  # two lost bytes in a row are enumerated (24,000 candidates) this often per span
 LOOKAHEAD = 8  # bytes after a hole that decide which fillers decode
 CONTEXT = 3  # characters after a hole that the model scores
+LISTED_WORD = 3  # characters of a listed word that make a runner-up of a lost byte worth reading
 KNOWN_REACH = 3  # characters before a lost byte that may make a known word with it (words have up to 4)
 WORD_CONTEXT = 6  # characters before a hole that the word model sees
 WORD_BEAM = 16  # candidates for a hole, best by the character model, that the word model rescores
@@ -240,7 +241,9 @@ def _fill(
 
     A candidate must decode (with the bytes after it, as far as they decode) and must be
     one the wrong codec could not read, since that is why it was lost. A runner-up further down
-    that makes a word the text uses elsewhere (``known``) is among the characters too.
+    is among the characters too where it makes a word with its neighbours: a listed word of
+    ``LISTED_WORD`` characters or more (the character model sees one character back: 谷神星), or
+    a word the text uses elsewhere (``known``).
     """
     state = decoder.getstate()
     codec = decoder.encoding  # type: ignore[attr-defined]
@@ -273,12 +276,16 @@ def _fill(
     scored.sort(key=lambda item: item[0], reverse=True)
     _, filler, text = scored[0]
     alternatives = tuple(other[0] for _, _, other in scored[:WORD_BEAM] if other[1:] == text[1:])
-    if known is not None:
-        alternatives += tuple(
-            other[0]
-            for _, _, other in scored[WORD_BEAM:]
-            if other[1:] == text[1:] and known.joins(context, other[0], other[1:])
+    words = load_word_model()
+    alternatives += tuple(
+        other[0]
+        for _, _, other in scored[WORD_BEAM:]
+        if other[1:] == text[1:]
+        and (
+            words.joins(context, other[0], other[1:], shortest=LISTED_WORD)
+            or (known is not None and known.joins(context, other[0], other[1:]))
         )
+    )
     return filler, alternatives
 
 

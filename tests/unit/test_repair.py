@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from cleaner import CleanerSettings, repair_text
+from cleaner import CleanerSettings, mojibake, repair_text
 from cleaner.charlm import Known, load_char_model, load_word_model
 from cleaner.contextlm import load_context_model
 from cleaner.mojibake import _other_script, redecode_gbk_runs
@@ -350,6 +350,21 @@ def test_lost_leads_are_chosen_by_the_words_around_them() -> None:
         "gbk", errors="replace"
     )
     assert "为主题，为期三天，将举办7场论坛活动。" in repair_text(line, settings=CleanerSettings())
+
+
+def test_a_lost_character_the_character_model_ranks_low_is_read_where_it_makes_a_listed_word(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 神 (AF AB in Big5) is lost; one character back, 穀 makes 神 one of many, 明 (明星) reads better
+    text = "專家介紹，穀神星的觀測資料對研究太陽系的形成具有重要意義。"
+    damaged = text.encode("big5").decode("gbk", errors="replace")
+    assert "\ufffd" in damaged
+    assert "谷神星的观测资料" in repair_text(damaged, settings=CleanerSettings())
+    monkeypatch.setattr(mojibake, "LISTED_WORD", 99)  # runners-up never read for the words they make
+    assert "谷神星" not in repair_text(damaged, settings=CleanerSettings())
+    words = load_word_model()
+    assert words.joins("穀", "神", "星", shortest=3) and not words.joins("穀", "明", "星", shortest=3)
+    assert words.joins("穀", "明", "星", shortest=2)  # 明星
 
 
 @pytest.mark.parametrize(

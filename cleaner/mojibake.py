@@ -830,10 +830,31 @@ def _pair_scores(model: CharModel, prev: str, firsts: list[str], seconds: list[s
     return scores
 
 
+@lru_cache(maxsize=1024)  # a run's neighbours are scored again after each split, mostly beside the same two
+def _ranked_splits(char: str, prev: str, nxt: str, *, trail_lost: bool) -> tuple[str, ...] | None:
+    """The character model's best splits of ``char`` between ``prev`` and ``nxt`` (:func:`_split_candidates`),
+    table-wise, and where its trail byte was lost its best replacements with the same lead byte;
+    None when it has no split."""
+    candidates = _split_candidates(char, trail_lost=trail_lost)
+    if not candidates:
+        return None
+    model = load_char_model()
+    firsts = [first for first, _ in candidates]
+    seconds = [second for _, second in candidates]
+    scores = _pair_scores(model, prev, firsts, seconds, nxt)
+    beam = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SPLIT_BEAM]
+    options = [firsts[i] + seconds[i] for i in beam]
+    if trail_lost:
+        lead = char.encode("gbk")[0]
+        singles = [single for single in _with_lead(lead, ALL_TRAILS) if single != char]
+        singles.sort(key=lambda single: model.total(prev + single + nxt), reverse=True)
+        options += singles[:WORD_BEAM]
+    return tuple(options)
+
+
 def _best_split(
     text: str,
     at: int,
-    model: CharModel,
     *,
     trail_lost: bool,
     around: tuple[str, str] = ("", ""),
@@ -847,22 +868,11 @@ def _best_split(
     of those, with the words around them (``around``, the line before and after ``text``, included).
     A candidate that makes a word the whole text uses (``known``) is read whatever its rank.
     """
-    candidates = _split_candidates(text[at], trail_lost=trail_lost)
-    if not candidates:
-        return None
     behind, ahead = around[0] + text[:at], text[at + 1 :] + around[1]
-    prev, nxt = behind[-1:], ahead[:1]
-    firsts = [first for first, _ in candidates]
-    seconds = [second for _, second in candidates]
-    scores = _pair_scores(model, prev, firsts, seconds, nxt)
-    beam = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SPLIT_BEAM]
-    options = [firsts[i] + seconds[i] for i in beam]
-    singles: list[str] = []
-    if trail_lost:
-        lead = text[at].encode("gbk")[0]
-        singles = [char for char in _with_lead(lead, ALL_TRAILS) if char != text[at]]
-        singles.sort(key=lambda char: model.total(prev + char + nxt), reverse=True)
-        options += singles[:WORD_BEAM]
+    ranked = _ranked_splits(text[at], behind[-1:], ahead[:1], trail_lost=trail_lost)
+    if ranked is None:
+        return None
+    options = list(ranked)
     if known is not None:
         known_options = _known_splits(text[at], known, behind, ahead, trail_lost)
         options += [option for option in known_options if option not in options]
@@ -884,7 +894,6 @@ def _best_split(
 def restore_vanished_pairs(
     text: str,
     filled: set[int],
-    model: CharModel,
     *,
     gain: float,
     limit: int,
@@ -903,7 +912,7 @@ def restore_vanished_pairs(
     def score(at: int) -> tuple[float, str] | None:
         if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
             return None
-        return _best_split(text, at, model, trail_lost=at in filled, around=around, known=known)
+        return _best_split(text, at, trail_lost=at in filled, around=around, known=known)
 
     found = {at: score(at) for at in range(2, len(text))}
     for _ in range(limit):
@@ -947,7 +956,7 @@ def redecode_gbk_runs(
         dropped = raw[-1] is None or sum(len(b) for b in raw if b is not None) % 2 == 1
         filled = {len(text) - 1} if dropped else set()
         around = (line[: match.start()][-WORD_CONTEXT:], line[end : end + WORD_CONTEXT])
-        text = restore_vanished_pairs(text, filled, model, gain=pair_gain, limit=pair_limit, around=around, known=known)
+        text = restore_vanished_pairs(text, filled, gain=pair_gain, limit=pair_limit, around=around, known=known)
         out.append(line[pos : match.start()])
         out.append(text)
         pos = end

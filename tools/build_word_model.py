@@ -9,7 +9,8 @@ max-probability segmentation, as jieba's DAG does: a text scores the best sum of
 Counts come from jieba's ``dict.txt``, wordfreq's Chinese list and JioNLP's word
 distribution (``pip install wordfreq==3.1.1 jionlp==1.5.31``, the ``tools`` extra), each
 scaled to jieba's total. JioNLP's counts (some 4.8 billion words of recent text) know words
-newer than the other two: 文旅, 雪龙, 三夏, 新质. On ``../shared/corpus/repair`` they took
+newer than the other two (雪龙, 三夏, 新质) and give others their weight now (文旅: -log P
+12.4, was 17.3). On ``../shared/corpus/repair`` they took
 gbk_as_big5 from 0.84 to 0.86 exact match, the other kinds and the controls unchanged.
 Words of two to ``MAX_LEN`` characters with a count of at least ``MIN_COUNT`` are kept;
 single characters get ``log P`` of the character as a word (or the character

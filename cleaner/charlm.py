@@ -242,6 +242,10 @@ class Known:
                     self._by_char.setdefault(char, []).append(word)
         return self._words
 
+    def with_char(self, char: str) -> list[str]:
+        """The words that have ``char`` in them."""
+        return self._by_char.get(char, []) if self.words else []
+
     def joins(self, before: str, chars: str, after: str) -> bool:
         """Whether ``chars``, between ``before`` and ``after``, make one of the words with their neighbours."""
         words = self.words
@@ -253,8 +257,7 @@ class Known:
         reach = MAX_WORD - 1
         t2s = load_word_model().t2s
         left, right = before[-reach:].translate(t2s), after[:reach].translate(t2s)
-        self.words  # noqa: B018 - builds the index
-        near = {*self._by_char.get(left[-1:], ()), *self._by_char.get(right[:1], ())}
+        near = {*self.with_char(left[-1:]), *self.with_char(right[:1])}
         lo, hi = len(left), len(left) + width
         out: set[str] = set()
         for word in near:

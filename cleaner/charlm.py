@@ -26,7 +26,7 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate, repeat
@@ -121,6 +121,7 @@ TOKEN_COST = 3.0  # nats per word: a compound (多地) over the two characters i
 SINGLE_PENALTY = -3.0  # a character no list has as a word: its unigram, less this
 
 
+RECENT_LOOKUPS = 1 << 16  # word lookups remembered before the memory starts again
 WORD_VALUE_BASE = 0xF0000  # a word's -log P in hundredths of a nat, stored as one character
 
 
@@ -151,9 +152,19 @@ class WordModel:
     buckets: dict[str, str]
     t2s: dict[int, str]
     chars: CharModel
+    recent: dict[str, float | None] = field(default_factory=dict)  # a bucket is searched, not hashed
 
     def logp(self, word: str) -> float | None:
-        """``log P(word)``, None when no list has it."""
+        """``log P(word)``, None when no list has it (the answers of recent lookups are kept)."""
+        found = self.recent.get(word, self)
+        if found is not self:
+            return found  # type: ignore[return-value]
+        if len(self.recent) >= RECENT_LOOKUPS:
+            self.recent.clear()
+        found = self.recent[word] = self._lookup(word)
+        return found
+
+    def _lookup(self, word: str) -> float | None:
         bucket = self.buckets.get(word[0])
         if bucket is None:
             return None
@@ -183,37 +194,45 @@ class WordModel:
             end = starts[end]
         return out[::-1]
 
+    def prefix_scores(self, text: str, known: Known | None) -> list[float]:
+        """The best score of each prefix of ``text`` (already folded), for :meth:`extend` to go on from."""
+        return self._lattice(text, known)[0]
+
     def _lattice(self, text: str, known: Known | None) -> tuple[list[float], list[int]]:
         """The best score of each prefix of ``text`` (already folded) and where its last word starts."""
-        uni, pairs, floor, lookup = self.chars.unigram, self.chars.pairs, self.chars.floor, self.logp
-        words = known.words if known is not None else frozenset()
-        known_logp = known.logp if known is not None else 0.0
-        best = [0.0] * (len(text) + 1)
-        starts = [0] * (len(text) + 1)
-        prev = ""
-        for end in range(1, len(text) + 1):
-            char = text[end - 1]
-            logp = lookup(char)
-            if logp is None:
-                logp = uni.get(char, floor)
-                if CJK_RE.match(char):
-                    logp += SINGLE_PENALTY
-            top = best[end - 1] + logp - TOKEN_COST
-            start = end - 1
-            if prev.isascii() or char.isascii():  # numerals: 5月, 约30 (the character model's pairs)
-                top += pairs.get(prev + char, 0.0)
-            prev = char
-            for begin in range(max(0, end - MAX_WORD), end - 1):
-                word = text[begin:end]
-                logp = lookup(word)
-                if words and word in words and (logp is None or logp < known_logp):
-                    logp = known_logp
-                if logp is not None and best[begin] + logp - TOKEN_COST > top:
-                    top = best[begin] + logp - TOKEN_COST
-                    start = begin
-            best[end] = top
-            starts[end] = start
+        best = [0.0]
+        starts = [0]
+        for _ in text:
+            top, start = self.extend(text, best, known)
+            best.append(top)
+            starts.append(start)
         return best, starts
+
+    def extend(self, text: str, best: list[float], known: Known | None) -> tuple[float, int]:
+        """One step of the segmentation: the best score of ``text[:len(best)]`` (already folded), given
+        the best of each shorter prefix (``best``), and where its last word starts."""
+        end = len(best)
+        char = text[end - 1]
+        prev = text[end - 2] if end >= 2 else ""
+        logp = self.logp(char)
+        if logp is None:
+            logp = self.chars.unigram.get(char, self.chars.floor)
+            if CJK_RE.match(char):
+                logp += SINGLE_PENALTY
+        top = best[end - 1] + logp - TOKEN_COST
+        start = end - 1
+        if prev.isascii() or char.isascii():  # numerals: 5月, 约30 (the character model's pairs)
+            top += self.chars.pairs.get(prev + char, 0.0)
+        words, known_logp = (known.words, known.logp) if known is not None else (frozenset(), 0.0)
+        for begin in range(max(0, end - MAX_WORD), end - 1):
+            word = text[begin:end]
+            logp = self.logp(word)
+            if words and word in words and (logp is None or logp < known_logp):
+                logp = known_logp
+            if logp is not None and best[begin] + logp - TOKEN_COST > top:
+                top = best[begin] + logp - TOKEN_COST
+                start = begin
+        return top, start
 
 
 class Known:

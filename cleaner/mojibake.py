@@ -43,7 +43,7 @@ from operator import add
 from ftfy import TextFixerConfig, fix_encoding
 
 from cleaner.charlm import CharModel, Known, load_char_model, load_word_model
-from cleaner.contextlm import load_context_model
+from cleaner.contextlm import SCALE, load_context_model
 from cleaner.script import count_script_chars, load_tables
 
 # --- 1. UTF-8 read as Latin-1 / cp1252 --------------------------------------------
@@ -113,10 +113,16 @@ def fix_utf8_as_latin1(line: str) -> str:
 HOLE = "\ufffd"
 PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
 # GBK's ，。、 (A3AC, A1A3, A1A2) read as Big5 are ㄛ﹝﹜; bopomofo and small forms next to
-# Han characters are how GBK read as Big5 shows when its characters are all common ones
-BIG5_MARKS_RE = re.compile("[\u4e00-\u9fff][\u3105-\u3129\ufe50-\ufe6b]|[\u3105-\u3129\ufe50-\ufe6b][\u4e00-\u9fff]")
+# Han characters are how GBK read as Big5 shows when its characters are all common ones. Big5's
+# commonest row (A4: 一 中 不 之) read as GBK is hiragana (中 is い) and the next (A5) katakana:
+# kana beside Han characters or a lost byte is how Big5 read as GBK shows
+MARKS = "\u3105-\u3129\ufe50-\ufe6b\u3041-\u30ff"
+BIG5_MARKS_RE = re.compile(f"[\u4e00-\u9fff\ufffd][{MARKS}]|[{MARKS}][\u4e00-\u9fff\ufffd]")
 LATIN1_LETTERS_RE = re.compile("[\xa0-\xff]")
 SPAN_START_RE = re.compile("(?<=[。！？；])")
+# a sentence's end as Big5 shows read as GBK (A1 43 for 。, its lead byte replaced) and as GBK
+# shows read as Big5 (A1 A3 for 。 is ﹝): where a damaged sentence runs on into a clean one
+DAMAGED_END_RE = re.compile("(?<=[﹝ㄐˋ˙])|(?<=\ufffd[CIHF])")
 UTF8_RUN_RE = re.compile(b"(?:[\xe0-\xef][\x80-\xbf]{2}){4}")  # four CJK characters' worth of UTF-8
 MIN_LATIN1_LETTERS = 4
 FILL_BYTES = tuple(bytes((b,)) for b in range(0x80, 0xFF))
@@ -133,7 +139,6 @@ WORD_CONTEXT = 6  # characters before a hole that the word model sees
 WORD_BEAM = 16  # candidates for a hole, best by the character model, that the word model rescores
 SPLIT_BEAM = 32  # splits of a character, best by the character model, that the context model rescores
 READ_BEAM = 16  # ... and of those, the best by the context model, read with the word model too
-HOPELESS = 8.0  # nats the context model's best may be behind the character as it is and still be read
 
 
 def _gbk_bytes(char: str) -> bytes | None:
@@ -260,7 +265,12 @@ def _fill(
         if following:
             try:
                 text += probe.decode(following)
-            except UnicodeDecodeError:
+            except UnicodeDecodeError as error:
+                # the span may end a few bytes on (a damaged sentence before a clean one): what decodes counts
+                readable = error.start - (len(error.object) - len(following))
+                if readable > 0:
+                    probe.setstate(state)
+                    text = probe.decode(filler + following[:readable])
                 if probe.getstate()[0] and not text:
                     continue
                 ends_here = True
@@ -518,6 +528,16 @@ def _best_prefix(
     return (best[1], best[2]) if best else None
 
 
+def _run_spans(line: str) -> list[tuple[int, int]]:
+    """Where the misaligned GBK runs of ``line`` stand: from a ``?!`` to the ASCII character that ends
+    it (:func:`_run_bytes`), for step 3 to re-decode."""
+    spans = []
+    for match in ANCHOR_RE.finditer(line):
+        end = next((i for i in range(match.end(), len(line)) if line[i].isascii()), len(line))
+        spans.append((match.start(), end + 1))
+    return spans
+
+
 def invert_codecs(
     line: str, model: CharModel, *, margin: float, rare_share: float, known: Known | None = None
 ) -> tuple[str, list[str]]:
@@ -527,17 +547,24 @@ def invert_codecs(
         return line, []
     # a damaged span may be one sentence of a long clean line: the detectors look at each
     chunks = [chunk for chunk in SPAN_START_RE.split(line) if chunk]
-    if not any(inverse.smells(chunk, model, rare_share) for chunk in chunks for inverse in INVERSES):
+
+    def smells(inverse: CodecInverse, chunk: str) -> bool:
+        return any(inverse.smells(part, model, rare_share) for part in DAMAGED_END_RE.split(chunk) if part)
+
+    if not any(smells(inverse, chunk) for chunk in chunks for inverse in INVERSES):
         return line, []
     out: list[str] = []
     kinds: list[str] = []
+    runs = _run_spans(line)
+    at = 0
     for chunk in chunks:
-        if out and ANCHOR_RE.search(out[-1][-2:]):  # a misaligned GBK run: the re-decode's (step 3)
+        at += len(chunk)
+        if any(start < at and at - len(chunk) < end for start, end in runs):  # the re-decode's (step 3)
             out.append(chunk)
             continue
         best: tuple[float, int, str, str] | None = None
         for inverse in INVERSES:
-            if not inverse.smells(chunk, model, rare_share):
+            if not smells(inverse, chunk):
                 continue
             found = _best_prefix(chunk, inverse, model, margin, known)
             if found is None:
@@ -852,43 +879,26 @@ def _ranked_splits(char: str, prev: str, nxt: str, *, trail_lost: bool) -> tuple
     return tuple(options)
 
 
-def _best_split(
-    text: str,
-    at: int,
-    *,
-    trail_lost: bool,
-    around: tuple[str, str] = ("", ""),
-    known: Known | None = None,
-) -> tuple[float, str] | None:
-    """The best replacement for ``text[at]`` and how much better the text reads with it (in nats).
+RUN_BEAM = 16  # readings of a run kept as it is read character by character
+LOOK_AHEAD = 2  # characters after a character's options that rank them (the context model's)
 
-    It is two characters read across a vanished pair or, where the character's trail byte
-    was lost (``trail_lost``), one character with the same lead byte. The character model
-    ranks them table-wise, the context model its best few and :func:`reading_score` the best
-    of those, with the words around them (``around``, the line before and after ``text``, included).
-    A candidate that makes a word the whole text uses (``known``) is read whatever its rank.
-    """
-    behind, ahead = around[0] + text[:at], text[at + 1 :] + around[1]
-    ranked = _ranked_splits(text[at], behind[-1:], ahead[:1], trail_lost=trail_lost)
+
+def _options(text: str, at: int, filled: set[int], around: tuple[str, str], known: Known | None) -> list[str]:
+    """What ``text[at]`` of a realigned run may have been, itself first: its splits across a vanished
+    pair and, where its trail byte was lost (``filled``), the characters with its lead byte, best by the
+    character model (:func:`_ranked_splits`), and the replacements that make a word the text uses."""
+    char = text[at]
+    if char.isascii():
+        return [char]
+    trail_lost = at in filled
+    ranked = _ranked_splits(char, text[at - 1], text[at + 1 : at + 2] or around[1][:1], trail_lost=trail_lost)
     if ranked is None:
-        return None
-    options = list(ranked)
+        return [char]
+    options = [char, *ranked]
     if known is not None:
-        known_options = _known_splits(text[at], known, behind, ahead, trail_lost)
-        options += [option for option in known_options if option not in options]
-    left, right = behind[-WORD_CONTEXT:], ahead[:WORD_CONTEXT]
-    context = load_context_model()
-    quick = {option: context.total(left + option + right) for option in options}
-    top = sorted(quick, key=quick.__getitem__, reverse=True)[:READ_BEAM]
-    behind_by = quick[top[0]] - context.total(left + text[at] + right)
-    if behind_by < -HOPELESS:  # the words around it will not make up for what the context model says
-        return behind_by, top[0]
-    read = {
-        option: reading_score(left + option + right, known=known) + _paired(behind, option, ahead) for option in top
-    }
-    best = max(read, key=read.__getitem__)
-    base = reading_score(left + text[at] + right, known=known) + _paired(behind, text[at], ahead)
-    return read[best] - base, best
+        behind, ahead = around[0] + text[:at], text[at + 1 :] + around[1]
+        options += [option for option in _known_splits(char, known, behind, ahead, trail_lost) if option not in options]
+    return options
 
 
 def restore_vanished_pairs(
@@ -900,34 +910,60 @@ def restore_vanished_pairs(
     around: tuple[str, str] = ("", ""),
     known: Known | None = None,
 ) -> str:
-    """Split characters of a realigned run that were read across a vanished pair, best gain first.
+    """The reading of a realigned run that reads best, each character kept or replaced (:func:`_options`).
 
-    ``filled`` holds the positions whose trail byte was chosen for a dropped byte: there the
-    second character of a split may be any, and so may the character itself, once the text
-    around it is restored. A replacement must make the text read better by more than ``gain``
-    nats (:func:`_best_split`, with the line ``around`` the run as context); after one, only
-    its neighbours are scored again, and at most ``limit`` are made.
+    A beam of readings is carried through the run: each is extended by the options for the next
+    character, the context model's best ``READ_BEAM`` of them read with the word model too (its
+    segmentation goes on from where the reading's left off), and readings that end in the same two
+    characters are merged. A split is worth ``-gain`` nats (it adds a character, which the models
+    charge for); at most ``limit`` are made. The readings left are scored whole, with the line
+    ``around`` the run and its quotes and brackets (:func:`reading_score`, :func:`_paired`).
     """
+    context, words = load_context_model(), load_word_model()
+    fold, t2s = context.fold, words.t2s
+    before, after = around[0][-WORD_CONTEXT:], around[1][:WORD_CONTEXT]
+    bonus = -gain
+    # a reading by its last two characters: the context model's score, the text, and the word
+    # model's best score of each prefix of the text (after ``before``)
+    beam = {(before + text[:2])[-2:]: (0.0, text[:2], words.prefix_scores((before + text[:2]).translate(t2s), known))}
+    for at in range(2, len(text)):
+        options = _options(text, at, filled, around, known)
+        folded_options = [option.translate(fold) for option in options]
+        ahead = (text[at + 1 :] + around[1])[:LOOK_AHEAD].translate(fold)  # what the options are ranked before
+        grown: dict[str, tuple[float, float, str, list[float]]] = {}
+        for tail, (score, reading, best) in beam.items():
+            folded_tail = tail.translate(fold)
+            splits = len(reading) - at
+            rank = {
+                i: bonus * (len(options[i]) - 1) - context.cost(folded_tail + folded_options[i] + ahead) / SCALE
+                for i in range(1, len(options))
+                if splits < limit or len(options[i]) == 1
+            }
+            read = sorted(rank, key=rank.__getitem__, reverse=True)[:READ_BEAM]
+            tail_cost = context.cost(folded_tail)
+            folded = (before + reading).translate(t2s)
+            for i in (0, *read):
+                option = options[i]
+                new = score - (context.cost(folded_tail + folded_options[i]) - tail_cost) / SCALE
+                new += bonus * (len(option) - 1)
+                extended, lattice = folded + option.translate(t2s), list(best)
+                while len(lattice) <= len(extended):
+                    lattice.append(words.extend(extended, lattice, known)[0])
+                key = (tail + option)[-2:]
+                total = new + lattice[-1]
+                if key not in grown or grown[key][0] < total:
+                    grown[key] = (total, new, reading + option, lattice)
+        kept = sorted(grown.items(), key=lambda item: item[1][0], reverse=True)[:RUN_BEAM]
+        beam = {key: (score, reading, best) for key, (_, score, reading, best) in kept}
 
-    def score(at: int) -> tuple[float, str] | None:
-        if text[at].isascii():  # any two-byte GBK character may have been read across a vanished pair
-            return None
-        return _best_split(text, at, trail_lost=at in filled, around=around, known=known)
+    def whole(reading: str) -> float:
+        return (
+            reading_score(before + reading + after, known=known)
+            + _paired(around[0], reading, around[1])
+            + bonus * (len(reading) - len(text))
+        )
 
-    found = {at: score(at) for at in range(2, len(text))}
-    for _ in range(limit):
-        options = [(best[0], at) for at, best in found.items() if best is not None and best[0] > gain]
-        if not options:
-            break
-        _, at = max(options)
-        replacement = found[at][1]  # type: ignore[index]
-        text = text[:at] + replacement + text[at + 1 :]
-        if len(replacement) == 2:  # the second character of a split holds the lost trail byte
-            filled = {i + 1 if i >= at else i for i in filled}
-            found = {i + 1 if i > at else i: best for i, best in found.items() if i != at}
-        for near in range(max(2, at - 2), min(len(text), at + len(replacement) + 2)):
-            found[near] = score(near)
-    return text
+    return max((reading for _, reading, _ in beam.values()), key=whole)
 
 
 def redecode_gbk_runs(
@@ -935,8 +971,8 @@ def redecode_gbk_runs(
 ) -> tuple[str, int]:
     """Repair every ``?!`` run that re-decodes into better text; return (line, count).
 
-    Vanished pairs inside a run are restored by :func:`restore_vanished_pairs` with
-    ``pair_gain`` and at most ``pair_limit`` per run; lost bytes are chosen with the words of
+    Vanished pairs inside a run are restored by :func:`restore_vanished_pairs` (a split worth
+    ``-pair_gain`` nats, at most ``pair_limit`` per run); lost bytes are chosen with the words of
     the whole text (``known``).
     """
     if "?" not in line:

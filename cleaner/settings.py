@@ -38,16 +38,17 @@ class CleanerSettings:
     repair_margin: float = 1.5
     #: a text span is tried for mojibake when this share of its CJK characters is rare
     repair_rare_share: float = 0.15
-    #: a character of a misaligned GBK run is split in two (a vanished pair) when the text around it
-    #: then reads better by this many nats (word and context models, cleaner/mojibake.py reading_score);
-    #: below zero, a split that reads a little worse is still made: in a run with vanished pairs the
-    #: character a pair could hide in often did (gbk_shift exact match 0.677 at 0, 0.692 at -2, 0.685 at -4)
+    #: what splitting a character of a misaligned GBK run in two (restoring a vanished pair) is worth,
+    #: in nats of the word and context models (cleaner/mojibake.py restore_vanished_pairs): the split
+    #: adds a character, which the models charge for; below zero, a split that reads a little worse is
+    #: still made (gbk_shift exact match 0.700 at -1, 0.708 at -2, 0.692 at -3)
     repair_lost_pair_gain: float = -2.0
     #: log P (nats) a word scores at least, where a lost byte is chosen, when the text uses it elsewhere
     #: (cleaner/charlm.py Known: a name or a newer word the word lists lack, 雪龙, 一带一路)
     repair_known_word_logp: float = -5.0
-    #: at most this many vanished pairs are restored per run (a long run loses one in about seven characters)
-    repair_lost_pair_limit: int = 32
+    #: at most this many vanished pairs are restored per run (a run loses one in about seven characters,
+    #: and a run goes on to the next ASCII byte: a whole paragraph may be one)
+    repair_lost_pair_limit: int = 64
     #: keep ``text_original`` when script conversion changed the text
     keep_original: bool = True
     #: fall back to trafilatura when no candidate block reaches ``min_body_score``

@@ -250,6 +250,30 @@ def test_a_pair_vanished_outside_the_user_defined_rows_is_restored() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # 利方 hides in one character (a vanished pair) and 面 lost its trail byte before 12: 方面 is
+        # a word only when both are chosen together, and each alone reads as well as its runners-up
+        "代表团一行抵达布达佩斯。“我们同匈牙利方面12日签署了合作文件”，他说。",
+        # 赢污 hides in 盂: the character model ranks 营污 and 迎污 beside it; 污染 after it tells
+        "全省召开动员大会。“坚决打赢污染防治攻坚战”，会议要求各地抓好落实。",
+    ],
+)
+def test_a_run_is_read_as_a_whole(text: str) -> None:
+    damaged = _misaligned(text)
+    assert "?！" in damaged and len(damaged) < len(text) + 2
+    assert repair_text(damaged, settings=CleanerSettings()) == text
+
+
+def test_a_split_limit_bounds_the_vanished_pairs_restored_in_a_run() -> None:
+    text = "全省召开动员大会。“坚决打赢污染防治攻坚战”，会议要求各地抓好落实。"
+    damaged = _misaligned(text)  # three pairs vanished: in 赢污, ，会 and 要求
+    assert len(damaged) == len(text) - 2
+    assert repair_text(damaged, settings=CleanerSettings(repair_lost_pair_limit=2)) != text
+    assert repair_text(damaged, settings=CleanerSettings(repair_lost_pair_limit=3)) == text
+
+
+@pytest.mark.parametrize(
     ("text", "word"),
     [
         ("游客纷纷来到荆坪古村参观。“荆坪古村”已成为网红打卡地。", "“荆坪古村”"),
@@ -343,6 +367,47 @@ def test_gbk_read_as_big5_sentence_inside_a_clean_line_is_detected() -> None:
     damaged = clean.encode("gbk").decode("cp950")
     line = f"再次在中国相聚。{damaged}相似的历史遭遇"
     assert repair_text(line, settings=CleanerSettings()) == f"再次在中国相聚。{clean}相似的历史遭遇"
+
+
+@pytest.mark.parametrize(
+    ("written", "clean", "expected"),
+    [
+        # Big5's 。 (A1 43) read as GBK is a lost lead byte and C: filled, though clean text follows
+        (
+            "會議強調，要持續深化改革開放，推動經濟高質量發展。",
+            "與會代表一致表示贊同。",
+            "会议强调，要持续深化改革开放，推动经济高质量发展。与会代表一致表示赞同。",
+        ),
+        # the clean sentence would dilute the detector's rare characters: it looks at each sentence
+        (
+            "記者從市政府獲悉，各項工作有序推進。",
+            "這期間，香港中聯辦設靈堂。",
+            "记者从市政府获悉，各项工作有序推进。这期间，香港中联办设灵堂。",
+        ),
+    ],
+)
+def test_a_big5_sentence_read_as_gbk_before_a_clean_one_is_inverted_to_its_full_stop(
+    written: str, clean: str, expected: str
+) -> None:
+    line = written.encode("big5").decode("gbk", errors="replace") + clean
+    assert line.count("\ufffdC") == 1
+    assert repair_text(line, settings=CleanerSettings()) == expected
+
+
+def test_big5_read_as_gbk_shows_as_kana_beside_han_characters() -> None:
+    text = "韓正指出，中國提出並積極踐行全球文明倡議。"  # 中 is Big5 A4 A4, GBK's い
+    damaged = text.encode("big5").decode("gbk", errors="replace")
+    assert "い" in damaged
+    fixed, repairs = _margin_repair(damaged)
+    assert repairs == {"mojibake/big5_as_gbk": 1}
+    assert "\ufffd" not in fixed and char_f1(fixed, text) > 0.9
+
+
+@pytest.mark.parametrize(
+    "line", ["据日本媒体报道，“ありがとう”一词在当地广为流传。", "他在演讲中引用了日语“いただきます”。"]
+)
+def test_kana_in_chinese_text_stays(line: str) -> None:
+    assert _margin_repair(line) == (line, Counter())
 
 
 def test_lost_leads_are_chosen_by_the_words_around_them() -> None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, product, repeat
 from operator import add
+from typing import NamedTuple
 
 from ftfy import TextFixerConfig, fix_encoding
 
@@ -775,6 +776,76 @@ def _split_candidates(char: str, *, trail_lost: bool) -> list[tuple[str, str]]:
     return out
 
 
+MIDDLE_BEAM = 128  # characters lost whole between two vanished pairs, the most common first, that are tried
+TRIPLE_BEAM = 8  # readings of a character across two vanished pairs, best by the character model, that are read
+
+
+@lru_cache(maxsize=128)  # bounded by its keys: eleven groups of leads by eleven groups of trails
+def _middles(leads: tuple[int, ...], trails: tuple[int, ...]) -> tuple[str, ...]:
+    """The most common characters with a lead byte in ``leads`` and a trail byte in ``trails``: what
+    two vanished pairs in a row took whole."""
+    model = load_char_model()
+    chars = {char for lead in leads for trail in trails if (char := _gbk_char(lead, trail)) is not None}
+    common = [char for char in chars if model.is_common(char, threshold=SPLIT_RARE)]
+    common.sort(key=lambda char: (-model.unigram[char], char))
+    return tuple(common[:MIDDLE_BEAM])
+
+
+@lru_cache(maxsize=1)
+def _pair_index() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """The character model's pairs by their first character and by their second (built on first need)."""
+    after: dict[str, dict[str, float]] = {}
+    before: dict[str, dict[str, float]] = {}
+    for pair, gain in load_char_model().pairs.items():
+        after.setdefault(pair[0], {})[pair[1]] = gain
+        before.setdefault(pair[1], {})[pair[0]] = gain
+    return after, before
+
+
+def _best_beside(scored: dict[str, float], gains: dict[str, float] | None, top: tuple[float, str]) -> tuple[float, str]:
+    """The best of ``scored`` with each one's pair gain (``gains``) added; ``top`` is the best without
+    them (pair gains are never negative)."""
+    if not gains:
+        return top
+    best = top
+    small, large = (scored, gains) if len(scored) < len(gains) else (gains, scored)
+    for char, value in small.items():
+        other = large.get(char)
+        if other is not None and value + other > best[0]:
+            best = (value + other, char)
+    return best
+
+
+def _triple_candidates(char: str, prev: str, nxt: str) -> list[tuple[float, str]]:
+    """(score, A + M + C) that ``char`` may really be when two pairs vanished inside it in a row:
+    A keeps its lead byte, C its trail byte and M was lost whole; the best A and C for each M by the
+    character model (its pairs with ``prev`` and ``nxt`` included)."""
+    encoded = char.encode("gbk", errors="ignore")
+    if len(encoded) != 2:
+        return []
+    lead, trail = encoded
+    model = load_char_model()
+    uni, pairs, floor = model.unigram, model.pairs, model.floor
+    after, before = _pair_index()
+    out: list[tuple[float, str]] = []
+    groups = vanishing_pairs()
+    for xs, leads in groups:
+        heads = {a: uni.get(a, floor) + pairs.get(prev + a, 0.0) for a in _with_lead(lead, xs)}
+        if not heads:
+            continue
+        top_head = max((score, a) for a, score in heads.items())
+        for xs2, leads2 in groups:
+            tails = {c: uni.get(c, floor) + pairs.get(c + nxt, 0.0) for c in _with_trail(trail, leads2)}
+            if not tails:
+                continue
+            top_tail = max((score, c) for c, score in tails.items())
+            for middle in _middles(leads, xs2):
+                head, a = _best_beside(heads, before.get(middle), top_head)
+                tail, c = _best_beside(tails, after.get(middle), top_tail)
+                out.append((head + uni.get(middle, floor) + tail, a + middle + c))
+    return out
+
+
 def _spellings(simplified: str) -> tuple[str, ...]:
     """``simplified`` and the traditional characters that fold to it (the word model's t2s table)."""
     return (simplified, *_traditional_of().get(simplified, ()))
@@ -871,6 +942,9 @@ def _ranked_splits(char: str, prev: str, nxt: str, *, trail_lost: bool) -> tuple
     scores = _pair_scores(model, prev, firsts, seconds, nxt)
     beam = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SPLIT_BEAM]
     options = [firsts[i] + seconds[i] for i in beam]
+    if not trail_lost:
+        triples = sorted(_triple_candidates(char, prev, nxt), reverse=True)[:TRIPLE_BEAM]
+        options += [triple for _, triple in triples]
     if trail_lost:
         lead = char.encode("gbk")[0]
         singles = [single for single in _with_lead(lead, ALL_TRAILS) if single != char]
@@ -880,6 +954,17 @@ def _ranked_splits(char: str, prev: str, nxt: str, *, trail_lost: bool) -> tuple
 
 
 RUN_BEAM = 16  # readings of a run kept as it is read character by character
+
+
+class _Reading(NamedTuple):
+    """A reading of a realigned run so far."""
+
+    score: float  # the context model's
+    text: str
+    lattice: list[float]  # the word model's best score of each prefix (the line before the run first)
+    splits: int  # characters replaced by two or three
+
+
 LOOK_AHEAD = 2  # characters after a character's options that rank them (the context model's)
 
 
@@ -915,55 +1000,54 @@ def restore_vanished_pairs(
     A beam of readings is carried through the run: each is extended by the options for the next
     character, the context model's best ``READ_BEAM`` of them read with the word model too (its
     segmentation goes on from where the reading's left off), and readings that end in the same two
-    characters are merged. A split is worth ``-gain`` nats (it adds a character, which the models
-    charge for); at most ``limit`` are made. The readings left are scored whole, with the line
+    characters are merged. A split is worth ``-gain`` nats (it adds a character or two, which the
+    models charge for); at most ``limit`` vanished pairs are restored. The readings left are scored whole, with the line
     ``around`` the run and its quotes and brackets (:func:`reading_score`, :func:`_paired`).
     """
     context, words = load_context_model(), load_word_model()
     fold, t2s = context.fold, words.t2s
     before, after = around[0][-WORD_CONTEXT:], around[1][:WORD_CONTEXT]
     bonus = -gain
-    # a reading by its last two characters: the context model's score, the text, and the word
-    # model's best score of each prefix of the text (after ``before``)
-    beam = {(before + text[:2])[-2:]: (0.0, text[:2], words.prefix_scores((before + text[:2]).translate(t2s), known))}
+    start = text[:2]
+    beam = {(before + start)[-2:]: _Reading(0.0, start, words.prefix_scores((before + start).translate(t2s), known), 0)}
     for at in range(2, len(text)):
         options = _options(text, at, filled, around, known)
         folded_options = [option.translate(fold) for option in options]
         ahead = (text[at + 1 :] + around[1])[:LOOK_AHEAD].translate(fold)  # what the options are ranked before
-        grown: dict[str, tuple[float, float, str, list[float]]] = {}
-        for tail, (score, reading, best) in beam.items():
+        grown: dict[str, tuple[float, _Reading]] = {}
+        for tail, reading in beam.items():
             folded_tail = tail.translate(fold)
-            splits = len(reading) - at
+            pairs_left = limit - (len(reading.text) - at)  # each character a split adds is a vanished pair
             rank = {
-                i: bonus * (len(options[i]) - 1) - context.cost(folded_tail + folded_options[i] + ahead) / SCALE
+                i: bonus - context.cost(folded_tail + folded_options[i] + ahead) / SCALE
                 for i in range(1, len(options))
-                if splits < limit or len(options[i]) == 1
+                if len(options[i]) - 1 <= pairs_left
             }
             read = sorted(rank, key=rank.__getitem__, reverse=True)[:READ_BEAM]
             tail_cost = context.cost(folded_tail)
-            folded = (before + reading).translate(t2s)
+            folded = (before + reading.text).translate(t2s)
             for i in (0, *read):
                 option = options[i]
-                new = score - (context.cost(folded_tail + folded_options[i]) - tail_cost) / SCALE
-                new += bonus * (len(option) - 1)
-                extended, lattice = folded + option.translate(t2s), list(best)
+                split = len(option) > 1
+                score = reading.score - (context.cost(folded_tail + folded_options[i]) - tail_cost) / SCALE
+                extended, lattice = folded + option.translate(t2s), list(reading.lattice)
                 while len(lattice) <= len(extended):
                     lattice.append(words.extend(extended, lattice, known)[0])
                 key = (tail + option)[-2:]
-                total = new + lattice[-1]
+                total = score + bonus * (reading.splits + split) + lattice[-1]
                 if key not in grown or grown[key][0] < total:
-                    grown[key] = (total, new, reading + option, lattice)
+                    grown[key] = (total, _Reading(score, reading.text + option, lattice, reading.splits + split))
         kept = sorted(grown.items(), key=lambda item: item[1][0], reverse=True)[:RUN_BEAM]
-        beam = {key: (score, reading, best) for key, (_, score, reading, best) in kept}
+        beam = {key: reading for key, (_, reading) in kept}
 
-    def whole(reading: str) -> float:
+    def whole(reading: _Reading) -> float:
         return (
-            reading_score(before + reading + after, known=known)
-            + _paired(around[0], reading, around[1])
-            + bonus * (len(reading) - len(text))
+            reading_score(before + reading.text + after, known=known)
+            + _paired(around[0], reading.text, around[1])
+            + bonus * reading.splits
         )
 
-    return max((reading for _, reading, _ in beam.values()), key=whole)
+    return max(beam.values(), key=whole).text
 
 
 def redecode_gbk_runs(

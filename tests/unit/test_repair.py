@@ -265,6 +265,16 @@ def test_a_run_is_read_as_a_whole(text: str) -> None:
     assert repair_text(damaged, settings=CleanerSettings()) == text
 
 
+def test_a_character_lost_whole_between_two_vanished_pairs_is_restored() -> None:
+    # ，经济 (A3 AC, BE AD, BC C3) read out of step: AC BE and AD BC vanish, and what is left,
+    # A3 C3, is one fullwidth letter; 经 was lost whole
+    text = "会议指出。“各地要认真落实，经济工作要稳中求进”。"
+    damaged = _misaligned(text)
+    realigned = mojibake._best_run(damaged, damaged.index("?！"), load_char_model())
+    assert realigned is not None and "落实Ｃ工作" in realigned[1]
+    assert repair_text(damaged, settings=CleanerSettings()) == text
+
+
 def test_a_split_limit_bounds_the_vanished_pairs_restored_in_a_run() -> None:
     text = "全省召开动员大会。“坚决打赢污染防治攻坚战”，会议要求各地抓好落实。"
     damaged = _misaligned(text)  # three pairs vanished: in 赢污, ，会 and 要求

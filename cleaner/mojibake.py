@@ -37,13 +37,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from heapq import heappush, heapreplace
 from itertools import accumulate, product, repeat
 from operator import add
 from typing import NamedTuple
 
 from ftfy import TextFixerConfig, fix_encoding
 
-from cleaner.charlm import CharModel, Known, load_char_model, load_word_model
+from cleaner.charlm import MAX_WORD, CharModel, Known, WordModel, load_char_model, load_word_model
 from cleaner.contextlm import SCALE, load_context_model
 from cleaner.script import count_script_chars, load_tables
 
@@ -124,6 +125,7 @@ SPAN_START_RE = re.compile("(?<=[。！？；])")
 # a sentence's end as Big5 shows read as GBK (A1 43 for 。, its lead byte replaced) and as GBK
 # shows read as Big5 (A1 A3 for 。 is ﹝): where a damaged sentence runs on into a clean one
 DAMAGED_END_RE = re.compile("(?<=[﹝ㄐˋ˙])|(?<=\ufffd[CIHF])")
+SENTENCE_RE = re.compile(f"{SPAN_START_RE.pattern}|{DAMAGED_END_RE.pattern}")  # the detectors look at each
 UTF8_RUN_RE = re.compile(b"(?:[\xe0-\xef][\x80-\xbf]{2}){4}")  # four CJK characters' worth of UTF-8
 MIN_LATIN1_LETTERS = 4
 FILL_BYTES = tuple(bytes((b,)) for b in range(0x80, 0xFF))
@@ -547,13 +549,15 @@ def invert_codecs(
     if line.isascii():
         return line, []
     # a damaged span may be one sentence of a long clean line: the detectors look at each
+    sentences = [sentence for sentence in SENTENCE_RE.split(line) if sentence]
+    if not any(inverse.smells(sentence, model, rare_share) for sentence in sentences for inverse in INVERSES):
+        return line, []
     chunks = [chunk for chunk in SPAN_START_RE.split(line) if chunk]
 
     def smells(inverse: CodecInverse, chunk: str) -> bool:
-        return any(inverse.smells(part, model, rare_share) for part in DAMAGED_END_RE.split(chunk) if part)
+        parts = DAMAGED_END_RE.split(chunk)
+        return any(inverse.smells(part, model, rare_share) for part in parts if part)
 
-    if not any(smells(inverse, chunk) for chunk in chunks for inverse in INVERSES):
-        return line, []
     out: list[str] = []
     kinds: list[str] = []
     runs = _run_spans(line)
@@ -792,14 +796,18 @@ def _middles(leads: tuple[int, ...], trails: tuple[int, ...]) -> tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
-def _pair_index() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
-    """The character model's pairs by their first character and by their second (built on first need)."""
+def _pair_index() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], dict[str, float]]:
+    """The character model's pairs by their first character and by their second, and each character's
+    best gain before plus its best gain after it (built on first need)."""
     after: dict[str, dict[str, float]] = {}
     before: dict[str, dict[str, float]] = {}
     for pair, gain in load_char_model().pairs.items():
         after.setdefault(pair[0], {})[pair[1]] = gain
         before.setdefault(pair[1], {})[pair[0]] = gain
-    return after, before
+    none: dict[str, float] = {"": 0.0}
+    chars = {*after, *before}
+    most = {char: max(before.get(char, none).values()) + max(after.get(char, none).values()) for char in chars}
+    return after, before, most
 
 
 def _best_beside(scored: dict[str, float], gains: dict[str, float] | None, top: tuple[float, str]) -> tuple[float, str]:
@@ -817,33 +825,44 @@ def _best_beside(scored: dict[str, float], gains: dict[str, float] | None, top: 
 
 
 def _triple_candidates(char: str, prev: str, nxt: str) -> list[tuple[float, str]]:
-    """(score, A + M + C) that ``char`` may really be when two pairs vanished inside it in a row:
-    A keeps its lead byte, C its trail byte and M was lost whole; the best A and C for each M by the
-    character model (its pairs with ``prev`` and ``nxt`` included)."""
+    """The best ``TRIPLE_BEAM`` (score, A + M + C) that ``char`` may really be when two pairs vanished
+    inside it in a row: A keeps its lead byte, C its trail byte and M was lost whole; the best A and C
+    for each M by the character model (its pairs with ``prev`` and ``nxt`` included). M are tried most
+    common first, until even their best pairs could not make one of the best so far."""
     encoded = char.encode("gbk", errors="ignore")
     if len(encoded) != 2:
         return []
     lead, trail = encoded
     model = load_char_model()
     uni, pairs, floor = model.unigram, model.pairs, model.floor
-    after, before = _pair_index()
-    out: list[tuple[float, str]] = []
+    after, before, most = _pair_index()
     groups = vanishing_pairs()
-    for xs, leads in groups:
-        heads = {a: uni.get(a, floor) + pairs.get(prev + a, 0.0) for a in _with_lead(lead, xs)}
-        if not heads:
+    heads = [{a: uni.get(a, floor) + pairs.get(prev + a, 0.0) for a in _with_lead(lead, xs)} for xs, _ in groups]
+    tails = [{c: uni.get(c, floor) + pairs.get(c + nxt, 0.0) for c in _with_trail(trail, leads)} for _, leads in groups]
+    top_heads = [max((score, a) for a, score in scored.items()) if scored else None for scored in heads]
+    top_tails = [max((score, c) for c, score in scored.items()) if scored else None for scored in tails]
+    best: list[tuple[float, str]] = []  # a heap of the best so far
+    for g, (_, leads) in enumerate(groups):
+        top_head = top_heads[g]
+        if top_head is None:
             continue
-        top_head = max((score, a) for a, score in heads.items())
-        for xs2, leads2 in groups:
-            tails = {c: uni.get(c, floor) + pairs.get(c + nxt, 0.0) for c in _with_trail(trail, leads2)}
-            if not tails:
+        for h, (xs, _) in enumerate(groups):
+            top_tail = top_tails[h]
+            if top_tail is None:
                 continue
-            top_tail = max((score, c) for c, score in tails.items())
-            for middle in _middles(leads, xs2):
-                head, a = _best_beside(heads, before.get(middle), top_head)
-                tail, c = _best_beside(tails, after.get(middle), top_tail)
-                out.append((head + uni.get(middle, floor) + tail, a + middle + c))
-    return out
+            for middle in _middles(leads, xs):
+                gains_before, gains_after = before.get(middle), after.get(middle)
+                bound = top_head[0] + uni.get(middle, floor) + top_tail[0]
+                if len(best) == TRIPLE_BEAM and bound + most.get(middle, 0.0) <= best[0][0]:
+                    continue
+                head, a = _best_beside(heads[g], gains_before, top_head)
+                tail, c = _best_beside(tails[h], gains_after, top_tail)
+                found = (head + uni.get(middle, floor) + tail, a + middle + c)
+                if len(best) < TRIPLE_BEAM:
+                    heappush(best, found)
+                elif found > best[0]:
+                    heapreplace(best, found)
+    return sorted(best, reverse=True)
 
 
 def _spellings(simplified: str) -> tuple[str, ...]:
@@ -943,8 +962,7 @@ def _ranked_splits(char: str, prev: str, nxt: str, *, trail_lost: bool) -> tuple
     beam = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SPLIT_BEAM]
     options = [firsts[i] + seconds[i] for i in beam]
     if not trail_lost:
-        triples = sorted(_triple_candidates(char, prev, nxt), reverse=True)[:TRIPLE_BEAM]
-        options += [triple for _, triple in triples]
+        options += [triple for _, triple in _triple_candidates(char, prev, nxt)]
     if trail_lost:
         lead = char.encode("gbk")[0]
         singles = [single for single in _with_lead(lead, ALL_TRAILS) if single != char]
@@ -961,10 +979,21 @@ class _Reading(NamedTuple):
 
     score: float  # the context model's
     text: str
-    lattice: list[float]  # the word model's best score of each prefix (the line before the run first)
+    words: str  # its last characters as the word model reads them (folded), as many as a word may reach back
+    lattice: list[float]  # the word model's best score before each of ``words`` and after the last
     splits: int  # characters replaced by two or three
 
+    def extended(self, folded: str, words: WordModel, known: Known | None) -> tuple[str, list[float]]:
+        """``words`` and ``lattice`` after ``folded`` (for the word model) more characters."""
+        tail, lattice = self.words, list(self.lattice)
+        for char in folded:
+            tail += char
+            lattice.append(words.extend(tail, lattice, known)[0])
+            tail, lattice = tail[1 - MAX_WORD :], lattice[-MAX_WORD:]
+        return tail, lattice
 
+
+BEAM_GAP = 15.0  # nats behind the best reading beyond which a reading is dropped
 LOOK_AHEAD = 2  # characters after a character's options that rank them (the context model's)
 
 
@@ -1008,8 +1037,10 @@ def restore_vanished_pairs(
     fold, t2s = context.fold, words.t2s
     before, after = around[0][-WORD_CONTEXT:], around[1][:WORD_CONTEXT]
     bonus = -gain
-    start = text[:2]
-    beam = {(before + start)[-2:]: _Reading(0.0, start, words.prefix_scores((before + start).translate(t2s), known), 0)}
+    start = (before + text[:2]).translate(t2s)
+    tail = start[1 - MAX_WORD :]
+    first = _Reading(0.0, text[:2], tail, words.prefix_scores(start, known)[-len(tail) - 1 :], 0)
+    beam = {(before + text[:2])[-2:]: first}
     for at in range(2, len(text)):
         options = _options(text, at, filled, around, known)
         folded_options = [option.translate(fold) for option in options]
@@ -1025,20 +1056,19 @@ def restore_vanished_pairs(
             }
             read = sorted(rank, key=rank.__getitem__, reverse=True)[:READ_BEAM]
             tail_cost = context.cost(folded_tail)
-            folded = (before + reading.text).translate(t2s)
             for i in (0, *read):
                 option = options[i]
                 split = len(option) > 1
                 score = reading.score - (context.cost(folded_tail + folded_options[i]) - tail_cost) / SCALE
-                extended, lattice = folded + option.translate(t2s), list(reading.lattice)
-                while len(lattice) <= len(extended):
-                    lattice.append(words.extend(extended, lattice, known)[0])
+                word_tail, lattice = reading.extended(option.translate(t2s), words, known)
                 key = (tail + option)[-2:]
                 total = score + bonus * (reading.splits + split) + lattice[-1]
                 if key not in grown or grown[key][0] < total:
-                    grown[key] = (total, _Reading(score, reading.text + option, lattice, reading.splits + split))
+                    longer = _Reading(score, reading.text + option, word_tail, lattice, reading.splits + split)
+                    grown[key] = (total, longer)
         kept = sorted(grown.items(), key=lambda item: item[1][0], reverse=True)[:RUN_BEAM]
-        beam = {key: reading for key, (_, reading) in kept}
+        floor = kept[0][1][0] - BEAM_GAP
+        beam = {key: reading for key, (total, reading) in kept if total >= floor}
 
     def whole(reading: _Reading) -> float:
         return (

@@ -795,19 +795,20 @@ def _middles(leads: tuple[int, ...], trails: tuple[int, ...]) -> tuple[str, ...]
     return tuple(common[:MIDDLE_BEAM])
 
 
+@lru_cache(maxsize=128)  # as _middles
+def _middle_set(leads: tuple[int, ...], trails: tuple[int, ...]) -> frozenset[str]:
+    return frozenset(_middles(leads, trails))
+
+
 @lru_cache(maxsize=1)
-def _pair_index() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], dict[str, float]]:
-    """The character model's pairs by their first character and by their second, and each character's
-    best gain before plus its best gain after it (built on first need)."""
+def _pair_index() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """The character model's pairs by their first character and by their second (built on first need)."""
     after: dict[str, dict[str, float]] = {}
     before: dict[str, dict[str, float]] = {}
     for pair, gain in load_char_model().pairs.items():
         after.setdefault(pair[0], {})[pair[1]] = gain
         before.setdefault(pair[1], {})[pair[0]] = gain
-    none: dict[str, float] = {"": 0.0}
-    chars = {*after, *before}
-    most = {char: max(before.get(char, none).values()) + max(after.get(char, none).values()) for char in chars}
-    return after, before, most
+    return after, before
 
 
 def _best_beside(scored: dict[str, float], gains: dict[str, float] | None, top: tuple[float, str]) -> tuple[float, str]:
@@ -827,36 +828,36 @@ def _best_beside(scored: dict[str, float], gains: dict[str, float] | None, top: 
 def _triple_candidates(char: str, prev: str, nxt: str) -> list[tuple[float, str]]:
     """The best ``TRIPLE_BEAM`` (score, A + M + C) that ``char`` may really be when two pairs vanished
     inside it in a row: A keeps its lead byte, C its trail byte and M was lost whole; the best A and C
-    for each M by the character model (its pairs with ``prev`` and ``nxt`` included). M are tried most
-    common first, until even their best pairs could not make one of the best so far."""
+    for each M by the character model (its pairs with ``prev`` and ``nxt`` included). An M that gains
+    beside none of the A and C can do no better than the most common such, so only those are tried."""
     encoded = char.encode("gbk", errors="ignore")
     if len(encoded) != 2:
         return []
     lead, trail = encoded
     model = load_char_model()
     uni, pairs, floor = model.unigram, model.pairs, model.floor
-    after, before, most = _pair_index()
+    after, before = _pair_index()
     groups = vanishing_pairs()
     heads = [{a: uni.get(a, floor) + pairs.get(prev + a, 0.0) for a in _with_lead(lead, xs)} for xs, _ in groups]
     tails = [{c: uni.get(c, floor) + pairs.get(c + nxt, 0.0) for c in _with_trail(trail, leads)} for _, leads in groups]
-    top_heads = [max((score, a) for a, score in scored.items()) if scored else None for scored in heads]
-    top_tails = [max((score, c) for c, score in scored.items()) if scored else None for scored in tails]
+    # the characters that gain after one of the heads, or before one of the tails: the only middles
+    # whose best head or tail is not simply the best one
+    linked_heads = [set().union(*(after.get(a, {}).keys() for a in scored)) for scored in heads]
+    linked_tails = [set().union(*(before.get(c, {}).keys() for c in scored)) for scored in tails]
     best: list[tuple[float, str]] = []  # a heap of the best so far
     for g, (_, leads) in enumerate(groups):
-        top_head = top_heads[g]
-        if top_head is None:
+        if not heads[g]:
             continue
+        top_head = max((score, a) for a, score in heads[g].items())
         for h, (xs, _) in enumerate(groups):
-            top_tail = top_tails[h]
-            if top_tail is None:
+            if not tails[h]:
                 continue
-            for middle in _middles(leads, xs):
-                gains_before, gains_after = before.get(middle), after.get(middle)
-                bound = top_head[0] + uni.get(middle, floor) + top_tail[0]
-                if len(best) == TRIPLE_BEAM and bound + most.get(middle, 0.0) <= best[0][0]:
-                    continue
-                head, a = _best_beside(heads[g], gains_before, top_head)
-                tail, c = _best_beside(tails[h], gains_after, top_tail)
+            top_tail = max((score, c) for c, score in tails[h].items())
+            middles = _middles(leads, xs)
+            linked = (linked_heads[g] | linked_tails[h]) & _middle_set(leads, xs)
+            for middle in {*middles[:TRIPLE_BEAM], *linked}:
+                head, a = _best_beside(heads[g], before.get(middle), top_head)
+                tail, c = _best_beside(tails[h], after.get(middle), top_tail)
                 found = (head + uni.get(middle, floor) + tail, a + middle + c)
                 if len(best) < TRIPLE_BEAM:
                     heappush(best, found)
@@ -993,6 +994,7 @@ class _Reading(NamedTuple):
         return tail, lattice
 
 
+RUN_SEARCHED = 512  # characters of a run searched (a few milliseconds each); a longer run's rest stays as realigned
 BEAM_GAP = 15.0  # nats behind the best reading beyond which a reading is dropped
 LOOK_AHEAD = 2  # characters after a character's options that rank them (the context model's)
 
@@ -1042,7 +1044,7 @@ def restore_vanished_pairs(
     first = _Reading(0.0, text[:2], tail, words.prefix_scores(start, known)[-len(tail) - 1 :], 0)
     beam = {(before + text[:2])[-2:]: first}
     for at in range(2, len(text)):
-        options = _options(text, at, filled, around, known)
+        options = _options(text, at, filled, around, known) if at < RUN_SEARCHED else [text[at]]
         folded_options = [option.translate(fold) for option in options]
         ahead = (text[at + 1 :] + around[1])[:LOOK_AHEAD].translate(fold)  # what the options are ranked before
         grown: dict[str, tuple[float, _Reading]] = {}

@@ -265,6 +265,14 @@ def test_a_run_is_read_as_a_whole(text: str) -> None:
     assert repair_text(damaged, settings=CleanerSettings()) == text
 
 
+def test_a_long_run_is_searched_so_far_and_the_rest_kept_as_realigned(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "全省召开动员大会。“坚决打赢污染防治攻坚战”，会议要求各地抓好落实。"
+    monkeypatch.setattr(mojibake, "RUN_SEARCHED", 8)  # 。“坚决打盂染防 of the realigned run
+    fixed = repair_text(_misaligned(text), settings=CleanerSettings())
+    assert fixed.startswith("全省召开动员大会。“坚决打赢污染防治攻坚战”") and "会议要求" not in fixed
+    assert fixed.endswith("各地抓好落实。")
+
+
 def test_a_character_lost_whole_between_two_vanished_pairs_is_restored() -> None:
     # ，经济 (A3 AC, BE AD, BC C3) read out of step: AC BE and AD BC vanish, and what is left,
     # A3 C3, is one fullwidth letter; 经 was lost whole

@@ -155,12 +155,45 @@ def _gbk_bytes(char: str) -> bytes | None:
 
 
 def _big5_bytes(char: str) -> bytes | None:
+    readable = _gbk_readable_big5().get(char)
+    if readable is not None:
+        return readable
     for codec in ("cp950", "big5hkscs"):
         try:
             return char.encode(codec)
         except UnicodeEncodeError:
             continue
     return None
+
+
+@lru_cache(maxsize=1)
+def _gbk_readable_big5() -> dict[str, bytes]:
+    """The characters Big5 has twice (十 is A2 CC and A4 51) whose code cp950 encodes them to GBK
+    cannot read, by the other code, which it can: GBK text read as Big5 held that one."""
+    codes: dict[str, list[bytes]] = {}
+    for lead in range(0xA1, 0xFA):
+        for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
+            pair = bytes((lead, trail))
+            try:
+                codes.setdefault(pair.decode("cp950"), []).append(pair)
+            except UnicodeDecodeError:
+                continue
+    out: dict[str, bytes] = {}
+    for char, pairs in codes.items():
+        if len(pairs) < 2 or _gbk_reads(char.encode("cp950")):
+            continue
+        readable = [pair for pair in pairs if _gbk_reads(pair)]
+        if readable:
+            out[char] = readable[0]
+    return out
+
+
+def _gbk_reads(pair: bytes) -> bool:
+    try:
+        pair.decode("gbk")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _latin1_char_bytes(char: str) -> bytes | None:

@@ -412,6 +412,17 @@ def test_a_big5_sentence_read_as_gbk_before_a_clean_one_is_inverted_to_its_full_
     assert repair_text(line, settings=CleanerSettings()) == expected
 
 
+@pytest.mark.parametrize(
+    "text", ["会议强调，要建立健全、体系完备的制度框架。", "这项工作内容丰富、态度鲜明，受到广泛好评。"]
+)
+def test_gbk_read_as_big5_out_of_step_through_a_character_big5_has_twice(text: str) -> None:
+    # after a lost byte the Big5 reading is out of step: 、's trail byte and the next lead (A2 CC)
+    # read as 十, which cp950 writes A4 51; GBK never has A4 51, so the inverse takes A2 CC
+    damaged = text.encode("gbk").decode("cp950", errors="replace")
+    assert "十" in damaged
+    assert repair_text(damaged, settings=CleanerSettings()) == text
+
+
 def test_big5_read_as_gbk_shows_as_kana_beside_han_characters() -> None:
     text = "韓正指出，中國提出並積極踐行全球文明倡議。"  # 中 is Big5 A4 A4, GBK's い
     damaged = text.encode("big5").decode("gbk", errors="replace")

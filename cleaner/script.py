@@ -84,7 +84,8 @@ def _changed_chars(converter: opencc.OpenCC, chars: list[str]) -> frozenset[str]
 
 @lru_cache(maxsize=1)
 def load_tables() -> ScriptTables:
-    t2s, s2t = opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
+    # hk2s is t2s after OpenCC's Hong Kong variants: seven characters more (衞 衹 粧 枱 become 卫 只 妆 台)
+    t2s, s2t = opencc.OpenCC("hk2s"), opencc.OpenCC("s2t")
     chars = [chr(cp) for cp in range(0x4E00, 0xA000)] + [chr(cp) for cp in range(0x3400, 0x4DC0)]
     text = resources.files("cleaner").joinpath("data/protected_terms.tsv").read_text("utf-8")
     pairs = tuple(tuple(line.split("\t")) for line in text.splitlines() if line and not line.startswith("#"))

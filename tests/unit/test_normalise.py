@@ -47,6 +47,13 @@ def test_particle_zhe_becomes_simplified_but_zhu_words_stay() -> None:
     assert convert_script("讓會徽映著黨徽，著作顯著", "zh-Hans") == "让会徽映着党徽，著作显著"
 
 
+def test_hong_kong_variants_are_traditional_too() -> None:
+    # 衞 and 衹 are the Hong Kong forms of 衛 and 祇: OpenCC's t2s leaves them, its hk2s does not
+    assert convert_script("加強能源、衞生等領域合作，捍衞了二戰勝利成果", "zh-Hans") == (
+        "加强能源、卫生等领域合作，捍卫了二战胜利成果"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "script"),
     [

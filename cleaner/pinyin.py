@@ -3,7 +3,7 @@
 A ``(reading)`` is removed only when it is a valid reading of the character
 before it (pypinyin's tables, tone marks compared exactly, toneless compared
 loosely) *and* that character is one a simplified→traditional converter
-produces (a traditional-only character). A gloss after a simplified or rare
+produces (a traditional-only character, or 著 for the particle 着). A gloss after a simplified or rare
 character (``犇(bēn)``) and ordinary brackets (``(指挥部)``) stay.
 
 The readings are pypinyin's table of single characters, read from its data file when first
@@ -24,6 +24,7 @@ from pathlib import Path
 from cleaner.script import load_tables
 
 PINYIN_LETTERS = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿê"
+PARTICLE_ZHE = "著"  # a converter's form of 着 too (隨著): a reading of 着 after it (zhe, not zhù) is its gloss
 GLOSS_RE = re.compile(rf"([\u3400-\u9fff])[(（]([{PINYIN_LETTERS}]{{1,7}})[)）]")
 
 
@@ -69,7 +70,7 @@ def strip_pinyin(line: str) -> tuple[str, int]:
     def replace(match: re.Match[str]) -> str:
         nonlocal count
         char, gloss = match.group(1), match.group(2)
-        if char in traditional and gloss in readings(char):
+        if (char == PARTICLE_ZHE and gloss in readings("着")) or (char in traditional and gloss in readings(char)):
             count += 1
             return char
         return match.group(0)

@@ -117,6 +117,11 @@ def test_pinyin_after_converter_characters_is_stripped() -> None:
     assert strip_pinyin("首頁(yè)>專題>萬(wàn)眾一心戰(zhàn)疫必勝") == ("首頁>專題>萬眾一心戰疫必勝", 3)
 
 
+def test_pinyin_after_the_particle_a_converter_writes_as_zhu_is_stripped() -> None:
+    assert strip_pinyin("隨著(zhe)冰雪運動的普及，頂著(zhe)烈日") == ("隨著冰雪運動的普及，頂著烈日", 2)
+    assert strip_pinyin("著(zhù)名的") == ("著(zhù)名的", 0)  # 着 is never zhù: a reader's gloss
+
+
 def test_legitimate_brackets_and_rare_glosses_stay() -> None:
     line = "市(區(qū))下沉黨員 犇(bēn)牛 成立小組(指揮部) (記者:颜阵寒)"
     assert strip_pinyin(line) == ("市(區)下沉黨員 犇(bēn)牛 成立小組(指揮部) (記者:颜阵寒)", 1)

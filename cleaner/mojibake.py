@@ -6,10 +6,11 @@ Order per line (the repair stage applies them in this order):
    ``fix_encoding``, configured never to fold width, uncurl quotes or normalise, then
    a pass over the UTF-8 byte patterns ftfy leaves (a lone ``å¹´`` between digits).
    Detector: a Latin-1 letter ``à``–``ï`` followed by two UTF-8 continuation bytes.
-2. **Codec inverses** on the spans a cheap detector flags (rare characters, U+FFFD,
-   private-use characters, Latin-1 letters): the span is encoded back with the codec
-   it was wrongly read with and decoded with the right one: UTF-8 read as GBK
-   (``銆傗€滅柅鎯``), GBK read as Latin-1, GBK read as Big5 and Big5 read as GBK.
+2. **Codec inverses** on the spans a cheap detector flags, sentence by sentence (rare
+   characters, U+FFFD, private-use characters, Latin-1 letters, kana or bopomofo beside Han):
+   the span is encoded back with the codec it was wrongly read with and decoded with the
+   right one: UTF-8 read as GBK (``銆傗€滅柅鎯``), GBK read as Latin-1, GBK read as Big5
+   and Big5 read as GBK.
    A damaged span starts a line or follows a full stop or a semicolon; it ends where the decode fails
    or where the character model stops gaining. Each U+FFFD is one lost byte; it is
    enumerated over the values the surviving bytes allow, and the model chooses over
@@ -21,8 +22,9 @@ Order per line (the repair stage applies them in this order):
    prepending the lost ``A1`` restores it: ``敲開門?!耙咔槊媲埃`` → ``敲開門。“疫情面前``.
    A ``?`` inside the run is a byte the decoder dropped; its value is chosen by the
    model (``侥?,`` → ``您,``). A pair the wrong decoder read as a private-use character
-   vanished: the two characters it joined are split again where the text then reads
-   better (``“誓五”`` → ``“十四五”``).
+   vanished: the two characters it joined are split again (``“誓五”`` → ``“十四五”``),
+   and where two vanished in a row, three (``落实Ｃ工作`` → ``落实，经济工作``); the run is
+   read as a whole, a beam of readings carried through it (:func:`restore_vanished_pairs`).
 
 Lost characters and vanished pairs are chosen by how the text around them reads
 (:func:`reading_score`): the word model's best segmentation plus the context model's

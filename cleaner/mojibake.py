@@ -1007,7 +1007,7 @@ def _ranked_splits(char: str, prev: str, nxt: str, *, trail_lost: bool) -> tuple
     return tuple(options)
 
 
-RUN_BEAM = 16  # readings of a run kept as it is read character by character
+RUN_BEAM = 32  # readings of a run kept as it is read character by character (and no more than BEAM_GAP behind)
 
 
 class _Reading(NamedTuple):

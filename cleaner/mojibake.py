@@ -983,7 +983,7 @@ def _pair_scores(model: CharModel, prev: str, firsts: list[str], seconds: list[s
     return scores
 
 
-@lru_cache(maxsize=1024)  # a run's neighbours are scored again after each split, mostly beside the same two
+@lru_cache(maxsize=1024)  # once per character of a run; a text's runs share characters and neighbours
 def _ranked_splits(char: str, prev: str, nxt: str, *, trail_lost: bool) -> tuple[str, ...] | None:
     """The character model's best splits of ``char`` between ``prev`` and ``nxt`` (:func:`_split_candidates`),
     table-wise, and where its trail byte was lost its best replacements with the same lead byte;
@@ -1067,16 +1067,17 @@ def restore_vanished_pairs(
     character, the context model's best ``READ_BEAM`` of them read with the word model too (its
     segmentation goes on from where the reading's left off), and readings that end in the same two
     characters are merged. A split is worth ``-gain`` nats (it adds a character or two, which the
-    models charge for); at most ``limit`` vanished pairs are restored. The readings left are scored whole, with the line
-    ``around`` the run and its quotes and brackets (:func:`reading_score`, :func:`_paired`).
+    models charge for); at most ``limit`` vanished pairs are restored. The readings left are scored
+    whole, with the line ``around`` the run and its quotes and brackets (:func:`reading_score`,
+    :func:`_paired`).
     """
     context, words = load_context_model(), load_word_model()
     fold, t2s = context.fold, words.t2s
     before, after = around[0][-WORD_CONTEXT:], around[1][:WORD_CONTEXT]
     bonus = -gain
     start = (before + text[:2]).translate(t2s)
-    tail = start[1 - MAX_WORD :]
-    first = _Reading(0.0, text[:2], tail, words.prefix_scores(start, known)[-len(tail) - 1 :], 0)
+    start_words = start[1 - MAX_WORD :]
+    first = _Reading(0.0, text[:2], start_words, words.prefix_scores(start, known)[-len(start_words) - 1 :], 0)
     beam = {(before + text[:2])[-2:]: first}
     for at in range(2, len(text)):
         options = _options(text, at, filled, around, known) if at < RUN_SEARCHED else [text[at]]
